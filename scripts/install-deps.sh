@@ -61,7 +61,7 @@ if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ] || [ ! -x "$bindir/pg_ctl" ]; t
   log "installing the PostgreSQL server"
   apt_install postgresql postgresql-contrib
   bindir=$(pg_bindir)
-  [ -n "$bindir" ] && [ -x "$bindir/initdb" ] || die "PostgreSQL did not install: no initdb found"
+  if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then die "PostgreSQL did not install: no initdb found"; fi
 fi
 pgver=$("$bindir/pg_ctl" --version | sed -nE 's/.*\(PostgreSQL\) ([0-9]+).*/\1/p')
 [ -n "$pgver" ] || die "cannot tell the version of $bindir/pg_ctl"
