@@ -75,8 +75,8 @@ func (s *Store) AuditLog(ctx context.Context, a Actor, q AuditQuery) ([]AuditEnt
 	rows, err := s.db.Query(ctx, `
 		SELECT id, at, actor_kind, coalesce(actor_id, 0), actor_name, action, coalesce(contact_id, 0), reason, detail
 		FROM audit_log
-		WHERE tenant_id = $1 AND ($2 = 0 OR contact_id = $2) AND ($3 = '' OR action = $3)
-		  AND ($4 = 0 OR id < $4)
+		WHERE tenant_id = $1 AND ($2::bigint = 0 OR contact_id = $2) AND ($3 = '' OR action = $3)
+		  AND ($4::bigint = 0 OR id < $4)
 		ORDER BY id DESC LIMIT $5`, a.TenantID, q.ContactID, q.Action, q.BeforeID, q.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("auditLog: %w", err)

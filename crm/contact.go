@@ -241,6 +241,11 @@ func (s *Store) ResolveContact(ctx context.Context, tenantID int64, claim Identi
 	if _, err := s.insertIdentity(ctx, tenantID, id, claim); err != nil {
 		return Resolution{}, err
 	}
+	if claim.Verified {
+		if err := s.verifyIdentity(ctx, tenantID, id, claim); err != nil {
+			return Resolution{}, err
+		}
+	}
 	if err := s.suggestMerges(ctx, tenantID, id); err != nil {
 		return Resolution{}, err
 	}

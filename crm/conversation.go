@@ -317,6 +317,11 @@ func (s *Store) nextInThread(ctx context.Context, tenantID, contactID int64, in 
 	if in.TeamID != 0 {
 		team = &in.TeamID
 	}
+	if team != nil {
+		if _, err := s.Team(ctx, tenantID, *team); err != nil {
+			return 0, 0, false, Invalid("team_id", "no such team")
+		}
+	}
 	err = s.db.QueryRow(ctx, `
 		INSERT INTO conversations (tenant_id, contact_id, channel, thread_key, subject, status, team_id, last_seq, queued_at)
 		VALUES ($1, $2, $3, $4, $5, $6,
@@ -519,8 +524,11 @@ func (s *Store) PostReply(ctx context.Context, a Actor, conversationID int64, r 
 		if err != nil {
 			return err
 		}
+		// The client id is scoped to its conversation and author, so that two
+		// conversations or two authors cannot collide.
+		key := "op:" + strconv.FormatInt(c.ID, 10) + ":" + string(a.Kind) + ":" + strconv.FormatInt(a.ID, 10) + ":" + r.ClientID
 		if r.ClientID != "" {
-			m, err := tx.messageByExternalID(ctx, a.TenantID, c.Channel, "op:"+strconv.FormatInt(a.ID, 10)+":"+r.ClientID)
+			m, err := tx.messageByExternalID(ctx, a.TenantID, c.Channel, key)
 			if err == nil {
 				msg = m
 				return nil
@@ -532,7 +540,7 @@ func (s *Store) PostReply(ctx context.Context, a Actor, conversationID int64, r 
 		m := Message{Direction: Outbound, AuthorKind: AuthorOperator, AuthorStaffID: a.StaffID(), Text: r.Text,
 			Attachments: r.Attachments, DeliveryStatus: DeliveryPending}
 		if r.ClientID != "" {
-			m.ExternalID = "op:" + strconv.FormatInt(a.ID, 10) + ":" + r.ClientID
+			m.ExternalID = key
 		}
 		if r.Private {
 			m.Direction, m.DeliveryStatus = Internal, DeliveryDelivered
@@ -541,8 +549,12 @@ func (s *Store) PostReply(ctx context.Context, a Actor, conversationID int64, r 
 			return err
 		}
 		if !r.Private && a.Kind == ActorStaff && (c.AssigneeID == nil || c.Status == StatusResolved) {
-			if _, err := tx.db.Exec(ctx, `UPDATE conversations SET status = 'assigned', assignee_id = $3, resolved_at = NULL
-				WHERE tenant_id = $1 AND id = $2`, a.TenantID, c.ID, a.ID); err != nil {
+			_, err := tx.db.Exec(ctx, `UPDATE conversations SET status = 'assigned', assignee_id = $3, resolved_at = NULL
+				WHERE tenant_id = $1 AND id = $2`, a.TenantID, c.ID, a.ID)
+			if isUniqueViolation(err, "conversations_open_thread") {
+				return fmt.Errorf("%w: the citizen has another open conversation on this thread", ErrConflict)
+			}
+			if err != nil {
 				return fmt.Errorf("postReply: %w", err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -137,7 +138,7 @@ func (s *Store) pratiche(ctx context.Context, tenantID, contactID int64) ([]Prat
 		                ORDER BY e.occurred_at, e.id) FILTER (WHERE e.id IS NOT NULL), '[]')
 		FROM pratiche p LEFT JOIN pratica_events e ON e.tenant_id = p.tenant_id AND e.pratica_id = p.id
 		WHERE p.tenant_id = $1 AND p.contact_id = $2
-		GROUP BY p.id ORDER BY p.updated_at DESC, p.id`, tenantID, contactID)
+		GROUP BY p.tenant_id, p.id ORDER BY p.updated_at DESC, p.id`, tenantID, contactID)
 	if err != nil {
 		return nil, fmt.Errorf("pratiche(%d): %w", contactID, err)
 	}
@@ -378,7 +379,12 @@ func (s *Store) ImportFascicolo(ctx context.Context, a Actor, records []Fascicol
 	if len(records) == 0 || len(records) > MaxImportRecords {
 		return ImportResult{}, Invalid("records", fmt.Sprintf("from 1 to %d records per import", MaxImportRecords))
 	}
+	// Validation normalises the records in place: work on a copy, so that the
+	// caller's records stay as given (and can be imported again).
+	records = slices.Clone(records)
 	for i := range records {
+		records[i].Pratiche = slices.Clone(records[i].Pratiche)
+		records[i].Avvisi = slices.Clone(records[i].Avvisi)
 		if err := records[i].validate("records[" + strconv.Itoa(i) + "]."); err != nil {
 			return ImportResult{}, err
 		}
@@ -419,10 +425,16 @@ func (s *Store) importRecord(ctx context.Context, a Actor, r FascicoloRecord) (I
 		n.ContactsCreated = 1
 	}
 	cid := res.ContactID
+	// A contact already known by its codice fiscale takes the details it lacks.
+	given, family := strings.TrimSpace(r.GivenName), strings.TrimSpace(r.FamilyName)
 	if _, err := s.db.Exec(ctx, `UPDATE contacts SET
 		    email = CASE WHEN email = '' THEN $3 ELSE email END,
-		    phone = CASE WHEN phone = '' THEN $4 ELSE phone END
-		WHERE tenant_id = $1 AND id = $2`, a.TenantID, cid, r.Email, r.Phone); err != nil {
+		    phone = CASE WHEN phone = '' THEN $4 ELSE phone END,
+		    given_name = CASE WHEN given_name = '' THEN $5 ELSE given_name END,
+		    family_name = CASE WHEN family_name = '' THEN $6 ELSE family_name END,
+		    display_name = CASE WHEN display_name = '' THEN $7 ELSE display_name END
+		WHERE tenant_id = $1 AND id = $2`, a.TenantID, cid, r.Email, r.Phone,
+		given, family, strings.TrimSpace(given+" "+family)); err != nil {
 		return n, fmt.Errorf("import: %w", err)
 	}
 	t := a.TenantID

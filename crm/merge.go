@@ -67,7 +67,7 @@ func (s *Store) MergeSuggestions(ctx context.Context, tenantID, contactID int64,
 	}
 	rows, err := s.db.Query(ctx, `
 		SELECT id, contact_a, contact_b, reason, status, created_at, decided_at FROM merge_suggestions
-		WHERE tenant_id = $1 AND status = 'open' AND ($2 = 0 OR contact_a = $2 OR contact_b = $2)
+		WHERE tenant_id = $1 AND status = 'open' AND ($2::bigint = 0 OR contact_a = $2 OR contact_b = $2)
 		ORDER BY id LIMIT $3`, tenantID, contactID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("mergeSuggestions: %w", err)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Dialogo needs to build, run and test on Debian/Ubuntu: make, the
-# PostgreSQL server and the pgvector extension, and checks that Go is there.
+# PostgreSQL server and the pgvector extension, Node.js with npm (for the
+# front-end packages) and Chromium (for the browser tests), and checks that Go
+# is there.
 # Safe to run many times: it does nothing when everything is already there.
 # Run it as root or as a user who may use sudo.
 set -euo pipefail
@@ -117,4 +119,18 @@ fi
 # /usr/local/go/bin; a newer go.mod version is fetched by Go itself.
 if ! command -v go >/dev/null && [ ! -x /usr/local/go/bin/go ]; then
   die "Go not found on PATH nor in /usr/local/go: install Go 1.26 or newer from https://go.dev/dl/"
+fi
+
+# 4. npm installs the front-end packages (Bootstrap Italia, axe-core); see
+# scripts/build-assets.sh. Any Node.js that brings npm will do.
+if ! command -v npm >/dev/null; then
+  log "installing Node.js and npm"
+  apt_install nodejs npm
+fi
+
+# 5. The browser tests drive Debian's Chromium (never a browser a test tool
+# downloads itself). fonts-liberation gives its pages metric-compatible fonts.
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing Chromium"
+  apt_install chromium fonts-liberation
 fi
