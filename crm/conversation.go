@@ -236,6 +236,13 @@ func (s *Store) Ingest(ctx context.Context, tenantID int64, in InboundMessage) (
 		in.Attachments = []Attachment{}
 	}
 
+	// Most messages come from a known sender in a conversation in progress:
+	// one statement stores them.
+	if !s.inTx {
+		if res, ok, err := s.ingestKnown(ctx, tenantID, in); ok || err != nil {
+			return res, err
+		}
+	}
 	// Two first messages of one person racing each other collide on a unique
 	// key (identity, open thread); the loser retries and finds what the winner made.
 	var res IngestResult
@@ -298,6 +305,42 @@ func (s *Store) ingestOnce(ctx context.Context, tenantID int64, in InboundMessag
 		return IngestResult{Message: m, ContactID: contactID, Duplicate: true}, nil
 	}
 	return res, err
+}
+
+// ingestKnown stores a message from a known identity in its open conversation with
+// one statement, committed on its own: the common case, a conversation in
+// progress. It reports false, having changed nothing, when the case is another:
+// an identity not seen before, a claim that would verify it, no open
+// conversation, or a message already stored (the statement then fails whole on
+// the unique key, without spending a sequence number).
+func (s *Store) ingestKnown(ctx context.Context, tenantID int64, in InboundMessage) (IngestResult, bool, error) {
+	res := IngestResult{Message: Message{Channel: in.Channel, Direction: Inbound, AuthorKind: AuthorCitizen,
+		Text: in.Text, HTML: in.HTML, Attachments: in.Attachments, ExternalID: in.ExternalID, DeliveryStatus: DeliveryReceived}}
+	m := &res.Message
+	err := s.db.QueryRow(ctx, `
+		WITH conv AS (
+			UPDATE conversations c SET last_seq = c.last_seq + 1, last_message_at = now(), updated_at = now()
+			FROM contact_identities i
+			WHERE i.tenant_id = $1 AND i.kind = $2 AND i.external_id = $3 AND (i.verified OR NOT $4)
+			  AND c.tenant_id = $1 AND c.contact_id = i.contact_id AND c.channel = $5 AND c.thread_key = $6
+			  AND c.status <> 'resolved'
+			RETURNING c.id, c.last_seq, c.contact_id
+		), msg AS (
+			INSERT INTO messages (tenant_id, conversation_id, seq, channel, direction, author_kind,
+			    body_text, body_html, attachments, external_id, delivery_status)
+			SELECT $1, id, last_seq, $5, 'in', 'citizen', $7, $8, $9, $10, 'received' FROM conv
+			RETURNING id, conversation_id, seq, created_at
+		)
+		SELECT msg.id, msg.conversation_id, msg.seq, msg.created_at, conv.contact_id FROM msg, conv`,
+		tenantID, in.From.Kind, in.From.ExternalID, in.From.Verified, in.Channel, in.ThreadKey,
+		in.Text, in.HTML, in.Attachments, in.ExternalID).Scan(&m.ID, &m.ConversationID, &m.Seq, &m.CreatedAt, &res.ContactID)
+	if errors.Is(err, pgx.ErrNoRows) || isUniqueViolation(err, "messages_external_key") {
+		return IngestResult{}, false, nil
+	}
+	if err != nil {
+		return IngestResult{}, false, fmt.Errorf("ingest: %w", err)
+	}
+	return res, true, nil
 }
 
 // nextInThread takes the next sequence number of the contact's open conversation

@@ -26,28 +26,31 @@ type MergeSuggestion struct {
 func (s *Store) suggestMerges(ctx context.Context, tenantID, contactID int64) error {
 	_, err := s.db.Exec(ctx, `
 		WITH me AS (
-			SELECT c.id, lower(c.display_name) AS name, lower(c.email) AS email, c.phone,
-			       array(SELECT external_id FROM contact_identities i
-			             WHERE i.tenant_id = c.tenant_id AND i.contact_id = c.id AND i.kind = 'email') AS emails,
-			       array(SELECT external_id FROM contact_identities i
-			             WHERE i.tenant_id = c.tenant_id AND i.contact_id = c.id AND i.kind = 'phone') AS phones
+			SELECT c.id, lower(c.display_name) AS name, lower(c.email) AS email, c.phone
 			FROM contacts c WHERE c.tenant_id = $1 AND c.id = $2 AND c.merged_into IS NULL
+		), emails AS (
+			SELECT email AS addr FROM me WHERE email <> ''
+			UNION
+			SELECT i.external_id FROM contact_identities i, me
+			WHERE i.tenant_id = $1 AND i.contact_id = me.id AND i.kind = 'email'
+		), phones AS (
+			SELECT phone AS number FROM me WHERE phone <> ''
+			UNION
+			SELECT i.external_id FROM contact_identities i, me
+			WHERE i.tenant_id = $1 AND i.contact_id = me.id AND i.kind = 'phone'
 		), matches AS (
 			SELECT o.id, 'same_name' AS reason FROM contacts o, me
 			WHERE o.tenant_id = $1 AND o.id <> me.id AND o.merged_into IS NULL
 			  AND me.name LIKE '% %' AND lower(o.display_name) = me.name
 			UNION
-			SELECT o.id, 'same_email' FROM contacts o, me
-			WHERE o.tenant_id = $1 AND o.id <> me.id AND o.merged_into IS NULL
-			  AND (me.email <> '' AND lower(o.email) = me.email OR lower(o.email) = ANY(me.emails))
+			SELECT o.id, 'same_email' FROM contacts o JOIN emails e ON lower(o.email) = e.addr
+			WHERE o.tenant_id = $1 AND o.id <> $2 AND o.email <> '' AND o.merged_into IS NULL
 			UNION
-			SELECT i.contact_id, 'same_email' FROM contact_identities i, me
-			WHERE i.tenant_id = $1 AND i.contact_id <> me.id AND i.kind = 'email'
-			  AND (i.external_id = me.email OR i.external_id = ANY(me.emails))
+			SELECT i.contact_id, 'same_email' FROM contact_identities i JOIN emails e ON i.external_id = e.addr
+			WHERE i.tenant_id = $1 AND i.kind = 'email' AND i.contact_id <> $2
 			UNION
-			SELECT o.id, 'same_phone' FROM contacts o, me
-			WHERE o.tenant_id = $1 AND o.id <> me.id AND o.merged_into IS NULL
-			  AND (me.phone <> '' AND o.phone = me.phone OR o.phone = ANY(me.phones))
+			SELECT o.id, 'same_phone' FROM contacts o JOIN phones p ON o.phone = p.number
+			WHERE o.tenant_id = $1 AND o.id <> $2 AND o.phone <> '' AND o.merged_into IS NULL
 		)
 		INSERT INTO merge_suggestions (tenant_id, contact_a, contact_b, reason)
 		SELECT $1, least(m.id, $2), greatest(m.id, $2), m.reason FROM matches m

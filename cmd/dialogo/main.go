@@ -21,6 +21,7 @@ Commands:
   serve     serve the web chat, the console and the API
   migrate   apply the database migrations
   demo      load the demo data (Comune di Milano and two other Comuni)
+  import    import fascicolo records of an ente from a JSON file
   bench     run a benchmark (bench ingest)
 
 Run "dialogo <command> -h" for a command's flags. Configuration comes from the
@@ -56,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"serve", runServe},
 		{"migrate", runMigrate},
 		{"demo", runDemo},
+		{"import", runImport},
 		{"bench", runBench},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
