@@ -290,6 +290,14 @@ func (s *Store) ingestOnce(ctx context.Context, tenantID int64, in InboundMessag
 			return fmt.Errorf("ingest: %w", err)
 		}
 		res.Message = m
+		if err := tx.notify(ctx, Event{Kind: EventMessage, TenantID: tenantID, ConversationID: convID,
+			ContactID: r.ContactID, Seq: seq}); err != nil {
+			return err
+		}
+		if created {
+			return tx.notify(ctx, Event{Kind: EventConversation, TenantID: tenantID, ConversationID: convID,
+				ContactID: r.ContactID, Status: string(in.Status)})
+		}
 		return nil
 	})
 	if errors.Is(err, errDuplicate) {
@@ -330,8 +338,12 @@ func (s *Store) ingestKnown(ctx context.Context, tenantID int64, in InboundMessa
 			    body_text, body_html, attachments, external_id, delivery_status)
 			SELECT $1, id, last_seq, $5, 'in', 'citizen', $7, $8, $9, $10, 'received' FROM conv
 			RETURNING id, conversation_id, seq, created_at
+		), note AS (
+			SELECT pg_notify('`+EventsChannel+`', json_build_object('k', 'message', 't', $1::bigint,
+			    'c', msg.conversation_id, 'ct', conv.contact_id, 's', msg.seq)::text)
+			FROM msg, conv
 		)
-		SELECT msg.id, msg.conversation_id, msg.seq, msg.created_at, conv.contact_id FROM msg, conv`,
+		SELECT msg.id, msg.conversation_id, msg.seq, msg.created_at, conv.contact_id FROM msg, conv, note`,
 		tenantID, in.From.Kind, in.From.ExternalID, in.From.Verified, in.Channel, in.ThreadKey,
 		in.Text, in.HTML, in.Attachments, in.ExternalID).Scan(&m.ID, &m.ConversationID, &m.Seq, &m.CreatedAt, &res.ContactID)
 	if errors.Is(err, pgx.ErrNoRows) || isUniqueViolation(err, "messages_external_key") {
@@ -531,7 +543,9 @@ func (s *Store) appendMessage(ctx context.Context, tenantID int64, c *Conversati
 	if err != nil {
 		return Message{}, fmt.Errorf("appendMessage(%d): %w", c.ID, err)
 	}
-	return m, nil
+	err = s.notify(ctx, Event{Kind: EventMessage, TenantID: tenantID, ConversationID: c.ID, ContactID: c.ContactID,
+		Seq: m.Seq, Private: m.Private})
+	return m, err
 }
 
 func (s *Store) activity(ctx context.Context, tenantID int64, c *Conversation, text string) error {
@@ -600,6 +614,7 @@ func (s *Store) PostReply(ctx context.Context, a Actor, conversationID int64, r 
 			if err != nil {
 				return fmt.Errorf("postReply: %w", err)
 			}
+			return tx.conversationChanged(ctx, a.TenantID, c, StatusAssigned)
 		}
 		return nil
 	})
@@ -664,6 +679,9 @@ func (s *Store) Assign(ctx context.Context, a Actor, conversationID int64, as As
 		if err := tx.activity(ctx, a.TenantID, &c, note+" da "+a.Name); err != nil {
 			return err
 		}
+		if err := tx.conversationChanged(ctx, a.TenantID, c, status); err != nil {
+			return err
+		}
 		out, err = tx.Conversation(ctx, a.TenantID, c.ID)
 		return err
 	})
@@ -706,8 +724,18 @@ func (s *Store) SetStatus(ctx context.Context, a Actor, conversationID int64, re
 		if err := tx.activity(ctx, a.TenantID, &c, note); err != nil {
 			return err
 		}
+		if err := tx.conversationChanged(ctx, a.TenantID, c, ""); err != nil {
+			return err
+		}
 		out, err = tx.Conversation(ctx, a.TenantID, c.ID)
 		return err
 	})
 	return out, err
+}
+
+// conversationChanged tells every instance that a conversation's status,
+// assignee, team or tags changed.
+func (s *Store) conversationChanged(ctx context.Context, tenantID int64, c Conversation, status Status) error {
+	return s.notify(ctx, Event{Kind: EventConversation, TenantID: tenantID, ConversationID: c.ID,
+		ContactID: c.ContactID, Status: string(status)})
 }
