@@ -1,6 +1,7 @@
-// Package web is Dialogo's HTTP side. For now it serves the staff JSON API under
-// /api/v1 (described by the OpenAPI document at /api/openapi.json), the health
-// check and the Prometheus metrics.
+// Package web is Dialogo's HTTP side: the staff JSON API under /api/v1
+// (described by the OpenAPI document at /api/openapi.json), the health check and
+// the Prometheus metrics, and the server that the other areas of the site (the
+// console, the web chat) plug their routes into.
 //
 // Handlers return an error instead of writing one: a single adapter turns the
 // error into an RFC 9457 problem-details response, and the mapping from the
@@ -43,6 +44,16 @@ type Config struct {
 	// SecureCookies marks the session cookie Secure: set it whenever the
 	// server is reached over HTTPS, which is always outside development.
 	SecureCookies bool
+	// Areas are the other parts of the site (the console, the web chat), each
+	// registering its routes on the server's mux, so that they share the request
+	// ids, the access log, the metrics and the panic recovery.
+	Areas []Area
+}
+
+// Area is a part of the site with routes of its own. Pages that serve HTML set
+// their own Content-Security-Policy header, replacing the API's.
+type Area interface {
+	Register(mux *http.ServeMux)
 }
 
 // Server serves Dialogo over HTTP. It keeps no state that matters across
@@ -85,6 +96,9 @@ func New(cfg Config) *Server {
 	// Anything else under /api/ gets a problem (404, or 405 with Allow) rather
 	// than the mux's plain-text page.
 	mux.Handle(apiFallbackPattern, s.apiFallback(mux))
+	for _, a := range cfg.Areas {
+		a.Register(mux)
+	}
 	s.handler = s.observe(securityHeaders(s.recoverPanics(mux)))
 	return s
 }
