@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,6 +22,19 @@ type config struct {
 	LogLevel      slog.Level
 	LogJSON       bool
 	SecureCookies bool
+
+	// PublicURL is where citizens and staff reach Dialogo (scheme and host); the
+	// OIDC redirect URL is built from it.
+	PublicURL string
+	// SecretKey signs short-lived browser state (the OIDC login cookie); every
+	// instance behind one load balancer needs the same one.
+	SecretKey []byte
+	// The citizen login through the city's SPID/CIE OpenID Connect provider; off
+	// when OIDCIssuer is empty.
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCACRValues    []string
 }
 
 func configFromEnv(lookup func(string) (string, bool)) (config, error) {
@@ -60,6 +74,31 @@ func configFromEnv(lookup func(string) (string, bool)) (config, error) {
 		return config{}, fmt.Errorf("DIALOGO_SECURE_COOKIES: use true or false")
 	}
 	cfg.SecureCookies = secure
+
+	cfg.PublicURL = strings.TrimRight(get("DIALOGO_PUBLIC_URL", "http://"+cfg.Addr), "/")
+	if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return config{}, fmt.Errorf("DIALOGO_PUBLIC_URL %q: use the scheme and host citizens reach, e.g. https://dialogo.comune.milano.it", cfg.PublicURL)
+	}
+	if k := get("DIALOGO_SECRET_KEY", ""); k != "" {
+		if len(k) < 32 {
+			return config{}, fmt.Errorf("DIALOGO_SECRET_KEY: use at least 32 random characters")
+		}
+		cfg.SecretKey = []byte(k)
+	}
+	cfg.OIDCIssuer = get("DIALOGO_OIDC_ISSUER", "")
+	cfg.OIDCClientID = get("DIALOGO_OIDC_CLIENT_ID", "")
+	cfg.OIDCClientSecret = get("DIALOGO_OIDC_CLIENT_SECRET", "")
+	if acr := get("DIALOGO_OIDC_ACR_VALUES", ""); acr != "" {
+		cfg.OIDCACRValues = strings.Fields(acr)
+	}
+	if cfg.OIDCIssuer != "" {
+		if cfg.OIDCClientID == "" || cfg.OIDCClientSecret == "" {
+			return config{}, fmt.Errorf("DIALOGO_OIDC_ISSUER is set: DIALOGO_OIDC_CLIENT_ID and DIALOGO_OIDC_CLIENT_SECRET are needed too")
+		}
+		if cfg.SecretKey == nil {
+			return config{}, fmt.Errorf("DIALOGO_OIDC_ISSUER is set: DIALOGO_SECRET_KEY (32+ random characters, the same on every instance) is needed to sign the login state")
+		}
+	}
 	return cfg, nil
 }
 

@@ -32,6 +32,10 @@ environment:
   DIALOGO_LOG_LEVEL   debug, info, warn, error (default info)
   DIALOGO_LOG_FORMAT  text or json (default text)
   DIALOGO_SECURE_COOKIES  true behind HTTPS (default false)
+  DIALOGO_PUBLIC_URL  the address citizens reach (default http://DIALOGO_ADDR)
+  DIALOGO_SECRET_KEY  32+ random characters, the same on every instance
+  DIALOGO_OIDC_ISSUER, DIALOGO_OIDC_CLIENT_ID, DIALOGO_OIDC_CLIENT_SECRET,
+  DIALOGO_OIDC_ACR_VALUES  the SPID/CIE OpenID Connect provider (unset: login off)
 `
 
 type command struct {

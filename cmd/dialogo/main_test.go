@@ -60,12 +60,24 @@ func TestConfigIsCheckedAsAWhole(t *testing.T) {
 	require.Equal(t, "127.0.0.1:8080", cfg.Addr)
 	require.Equal(t, "/srv/dialogo", cfg.DataDir)
 	require.Empty(t, cfg.DatabaseURL)
+	require.Equal(t, "http://127.0.0.1:8080", cfg.PublicURL)
+	require.Empty(t, cfg.OIDCIssuer, "the citizen login is off by default")
+
+	cfg, err = configFromEnv(env("DIALOGO_OIDC_ISSUER", "https://id.example", "DIALOGO_OIDC_CLIENT_ID", "c",
+		"DIALOGO_OIDC_CLIENT_SECRET", "s", "DIALOGO_SECRET_KEY", strings.Repeat("k", 32),
+		"DIALOGO_OIDC_ACR_VALUES", "https://www.spid.gov.it/SpidL2 https://www.spid.gov.it/SpidL3"))
+	require.NoError(t, err)
+	require.Len(t, cfg.OIDCACRValues, 2)
 
 	for _, bad := range [][]string{
 		{"DIALOGO_ADDR", "8080"},
 		{"DIALOGO_LOG_LEVEL", "chatty"},
 		{"DIALOGO_LOG_FORMAT", "xml"},
 		{"DIALOGO_SECURE_COOKIES", "maybe"},
+		{"DIALOGO_PUBLIC_URL", "ftp://dialogo.example"},
+		{"DIALOGO_SECRET_KEY", "too-short"},
+		{"DIALOGO_OIDC_ISSUER", "https://id.example"},
+		{"DIALOGO_OIDC_ISSUER", "https://id.example", "DIALOGO_OIDC_CLIENT_ID", "c", "DIALOGO_OIDC_CLIENT_SECRET", "s"},
 	} {
 		_, err := configFromEnv(env(bad...))
 		require.ErrorContains(t, err, bad[0])
