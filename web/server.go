@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dialogo-pa/dialogo/crm"
+	"github.com/dialogo-pa/dialogo/web/static"
 )
 
 // Config is what the web server needs.
@@ -96,6 +97,7 @@ func New(cfg Config) *Server {
 	// Anything else under /api/ gets a problem (404, or 405 with Allow) rather
 	// than the mux's plain-text page.
 	mux.Handle(apiFallbackPattern, s.apiFallback(mux))
+	mux.Handle("GET "+static.Prefix, static.Handler())
 	for _, a := range cfg.Areas {
 		a.Register(mux)
 	}

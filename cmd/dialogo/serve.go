@@ -9,10 +9,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
-	"github.com/dialogo-pa/dialogo/crm"
-	"github.com/dialogo-pa/dialogo/web"
 )
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -28,18 +24,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	defer db.close(env.log)
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newPoolCollector(db))
-	srv := web.New(web.Config{
-		Store:         crm.NewStore(db.pool),
-		Pool:          db.pool,
-		Logger:        env.log,
-		Registry:      reg,
-		SecureCookies: env.cfg.SecureCookies,
-	})
+	st, err := newSite(ctx, env, db, reg)
+	if err != nil {
+		return err
+	}
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- st.hub.Run(hubCtx) }()
+	defer func() { stopHub(); <-hubDone }()
 	httpServer := &http.Server{
 		Addr:              env.cfg.Addr,
-		Handler:           srv.Handler(),
+		Handler:           st.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          nil,
@@ -59,6 +54,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	env.log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	// http.Server.Shutdown does not close hijacked connections: the chat closes
+	// its websockets itself ("going away": the widgets reconnect elsewhere).
+	if err := st.chat.Shutdown(shutdownCtx); err != nil {
+		env.log.Warn("closing the web chats", "err", err)
+	}
 	if err := httpServer.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutting down: %w", err)
 	}

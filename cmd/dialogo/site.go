@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/dialogo-pa/dialogo/channels/webchat"
+	"github.com/dialogo-pa/dialogo/channels/webchat/widget"
+	"github.com/dialogo-pa/dialogo/crm"
+	"github.com/dialogo-pa/dialogo/web"
+	"github.com/dialogo-pa/dialogo/web/citizenauth"
+	"github.com/dialogo-pa/dialogo/web/console"
+)
+
+// site is everything `serve` runs on one database: the event hub and the HTTP
+// handler with its areas.
+type site struct {
+	hub     *crm.Hub
+	chat    *webchat.Server
+	handler http.Handler
+}
+
+// newSite builds the site. The hub must run (site.run) for the chat and the
+// console to get live events.
+func newSite(ctx context.Context, env *environment, db *database, reg *prometheus.Registry) (*site, error) {
+	store := crm.NewStore(db.pool)
+	hub := crm.NewHub(db.pool, env.log)
+
+	var login citizenauth.Provider
+	if env.cfg.OIDCIssuer == "" {
+		env.log.Info("citizen login (SPID/CIE) is off: DIALOGO_OIDC_ISSUER is not set")
+	} else {
+		p, err := citizenauth.NewOIDC(ctx, citizenauth.OIDCConfig{
+			Issuer:        env.cfg.OIDCIssuer,
+			ClientID:      env.cfg.OIDCClientID,
+			ClientSecret:  env.cfg.OIDCClientSecret,
+			RedirectURL:   env.cfg.PublicURL + webchat.CallbackPath,
+			ACRValues:     env.cfg.OIDCACRValues,
+			StateKey:      env.cfg.SecretKey,
+			SecureCookies: env.cfg.SecureCookies,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("citizen login: %w", err)
+		}
+		login = p
+		env.log.Info("citizen login (SPID/CIE) is on", "issuer", env.cfg.OIDCIssuer)
+	}
+
+	chat := webchat.New(webchat.Config{
+		Store:         store,
+		Hub:           hub,
+		Logger:        env.log,
+		Login:         login,
+		PublicURL:     env.cfg.PublicURL,
+		SecureCookies: env.cfg.SecureCookies,
+	})
+	if reg != nil {
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+			newPoolCollector(db))
+	}
+	srv := web.New(web.Config{
+		Store:         store,
+		Pool:          db.pool,
+		Logger:        env.log,
+		Registry:      reg,
+		SecureCookies: env.cfg.SecureCookies,
+		Areas: []web.Area{
+			chat,
+			widget.New(widget.Config{Store: store, LoginEnabled: login != nil, SecureCookies: env.cfg.SecureCookies, Logger: env.log}),
+			console.New(console.Config{Store: store, Hub: hub, Logger: env.log, SecureCookies: env.cfg.SecureCookies}),
+		},
+	})
+	return &site{hub: hub, chat: chat, handler: srv.Handler()}, nil
+}
