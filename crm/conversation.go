@@ -94,6 +94,9 @@ type Attachment struct {
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256,omitempty"`
 	URL         string `json:"url,omitempty"`
+	// Token names a file stored with SaveAttachment: each viewer (the
+	// citizen's web chat, the staff console) builds its own address from it.
+	Token string `json:"token,omitempty"`
 }
 
 // Message is one message of a conversation.

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/dialogo-pa/dialogo/crm"
 	"github.com/dialogo-pa/dialogo/internal/testdb"
 	"github.com/dialogo-pa/dialogo/web"
-	"github.com/dialogo-pa/dialogo/web/static"
 )
 
 // env is a Dialogo server with the widget, Bootstrap Italia's files and the
@@ -44,7 +42,7 @@ func newEnv(t *testing.T, opts ...func(*widget.Config)) *env {
 	fake := newFakeChat(t)
 	srv := web.New(web.Config{
 		Store: store, Pool: pool, Logger: logger,
-		Areas: []web.Area{staticFiles{}, widget.New(cfg), fake},
+		Areas: []web.Area{widget.New(cfg), fake},
 	})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
@@ -53,10 +51,6 @@ func newEnv(t *testing.T, opts ...func(*widget.Config)) *env {
 
 func withLogin(c *widget.Config) { c.LoginEnabled = true }
 
-// staticFiles mounts package static, as the binary does.
-type staticFiles struct{}
-
-func (staticFiles) Register(mux *http.ServeMux) { mux.Handle("GET "+static.Prefix, static.Handler()) }
 
 func (e *env) chatURL(query string) string {
 	u := e.url + "/chat/" + e.tenant.Slug
