@@ -51,7 +51,6 @@ func newEnv(t *testing.T, opts ...func(*widget.Config)) *env {
 
 func withLogin(c *widget.Config) { c.LoginEnabled = true }
 
-
 func (e *env) chatURL(query string) string {
 	u := e.url + "/chat/" + e.tenant.Slug
 	if query != "" {

@@ -27,7 +27,7 @@ var texts = widgetTexts{i18n.Catalog{
 	"page.title":       {"it": "Assistenza – %s", "en": "Help – %s"},
 	"page.tagline":     {"it": "Assistenza ai cittadini", "en": "Help for citizens"},
 	"page.heading":     {"it": "Scrivi al Comune", "en": "Write to the Comune"},
-	"page.intro":       {"it": "Scrivi qui la tua domanda: ti risponde l'assistente virtuale e, se serve, un operatore del Comune.", "en": "Write your question here: the virtual assistant answers and, when needed, a member of the Comune's staff."},
+	"page.intro":       {"it": "Scrivi qui la tua domanda: ti risponde un operatore del Comune appena possibile.", "en": "Write your question here: a member of the Comune's staff answers as soon as possible."},
 	"page.skip":        {"it": "Vai al messaggio", "en": "Skip to the message box"},
 	"page.noscript":    {"it": "Per usare la chat serve JavaScript. Puoi contattare il Comune anche per e-mail o telefono.", "en": "The chat needs JavaScript. You can also reach the Comune by e-mail or telephone."},
 	"lang.label":       {"it": "Lingua", "en": "Language"},
