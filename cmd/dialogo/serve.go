@@ -29,9 +29,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
-	hubDone := make(chan error, 1)
+	hubDone := make(chan error, 2)
 	go func() { hubDone <- st.hub.Run(hubCtx) }()
-	defer func() { stopHub(); <-hubDone }()
+	go func() { hubDone <- st.dispatcher.Run(hubCtx) }()
+	defer func() { stopHub(); <-hubDone; <-hubDone }()
 	httpServer := &http.Server{
 		Addr:              env.cfg.Addr,
 		Handler:           st.handler,

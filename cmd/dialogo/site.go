@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/dialogo-pa/dialogo/channels"
 	"github.com/dialogo-pa/dialogo/channels/webchat"
 	"github.com/dialogo-pa/dialogo/channels/webchat/widget"
 	"github.com/dialogo-pa/dialogo/crm"
@@ -19,9 +20,10 @@ import (
 // site is everything `serve` runs on one database: the event hub and the HTTP
 // handler with its areas.
 type site struct {
-	hub     *crm.Hub
-	chat    *webchat.Server
-	handler http.Handler
+	hub        *crm.Hub
+	chat       *webchat.Server
+	dispatcher *channels.Dispatcher
+	handler    http.Handler
 }
 
 // newSite builds the site. The hub must run (site.run) for the chat and the
@@ -74,5 +76,6 @@ func newSite(ctx context.Context, env *environment, db *database, reg *prometheu
 			console.New(console.Config{Store: store, Hub: hub, Logger: env.log, SecureCookies: env.cfg.SecureCookies}),
 		},
 	})
-	return &site{hub: hub, chat: chat, handler: srv.Handler()}, nil
+	return &site{hub: hub, chat: chat, dispatcher: channels.NewDispatcher(store, hub, env.log, chat),
+		handler: srv.Handler()}, nil
 }
