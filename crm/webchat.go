@@ -280,7 +280,7 @@ func (s *Store) SignIn(ctx context.Context, tenantID int64, channel, proof Ident
 				return err
 			}
 			res.ContactID = visitor
-			return nil
+			return tx.provenHere(ctx, tenantID, proof)
 		default:
 			r, err := tx.ResolveContact(ctx, tenantID, proof)
 			if err != nil {
@@ -293,8 +293,15 @@ func (s *Store) SignIn(ctx context.Context, tenantID int64, channel, proof Ident
 				return err
 			}
 			res.ContactID, res.MergedID = r.ContactID, visitor
+			if err := tx.provenHere(ctx, tenantID, proof); err != nil {
+				return err
+			}
 		}
-		return tx.auditSignIn(ctx, tenantID, res, proof, reason)
+		if err := tx.auditSignIn(ctx, tenantID, res, proof, reason); err != nil {
+			return err
+		}
+		// The consoles showing the citizen's conversations learn who they are.
+		return tx.contactConversationsChanged(ctx, tenantID, res.ContactID)
 	})
 	if err != nil {
 		return SignInResult{}, fmt.Errorf("signIn: %w", err)
@@ -323,4 +330,30 @@ func (s *Store) auditSignIn(ctx context.Context, tenantID int64, res SignInResul
 	}
 	return s.Audit(ctx, SystemActor(tenantID), AuditEntry{Action: "contact.sign_in", ContactID: res.ContactID,
 		Reason: reason, Detail: detail})
+}
+
+// provenHere records that the citizen has just proved an identity that was known
+// from elsewhere (an import, say): staff see how the identity was last proven.
+func (s *Store) provenHere(ctx context.Context, tenantID int64, proof IdentityClaim) error {
+	_, err := s.db.Exec(ctx, `
+		UPDATE contact_identities SET verified = true, verified_by = $4, verified_at = now()
+		WHERE tenant_id = $1 AND kind = $2 AND external_id = $3 AND verified_by <> $4`,
+		tenantID, proof.Kind, proof.ExternalID, proof.VerifiedBy)
+	if err != nil {
+		return fmt.Errorf("signIn: %w", err)
+	}
+	return nil
+}
+
+// contactConversationsChanged sends a conversation event for each open
+// conversation of the contact.
+func (s *Store) contactConversationsChanged(ctx context.Context, tenantID, contactID int64) error {
+	_, err := s.db.Exec(ctx, `
+		SELECT pg_notify('`+EventsChannel+`', json_build_object('k', 'conversation', 't', tenant_id,
+		    'c', id, 'ct', contact_id, 'x', status)::text)
+		FROM conversations WHERE tenant_id = $1 AND contact_id = $2 AND status <> 'resolved'`, tenantID, contactID)
+	if err != nil {
+		return fmt.Errorf("signIn: %w", err)
+	}
+	return nil
 }

@@ -40,6 +40,7 @@ type benchmark struct {
 func runBench(ctx context.Context, env *environment, args []string) error {
 	benchmarks := []benchmark{
 		{"ingest", "durable inbound-message ingest through the CRM, next to plain single-row INSERTs", runIngestBench},
+		{"chat", "web-chat load on a RUNNING server (it writes to its database), next to a websocket echo server", runChatBench},
 	}
 	usage := func() {
 		fmt.Fprint(env.stderr, "Usage: dialogo bench <benchmark> [flags]\n\n"+

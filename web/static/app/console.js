@@ -401,6 +401,12 @@
           refreshList();
           break;
         case "conversation":
+          if (e.c === convId && e.ct && e.ct !== contactId && !document.getElementById("dlg-reply-text").value) {
+            // The citizen has just identified themselves (their contact changed):
+            // the whole page, citizen panel included, is now about another contact.
+            location.reload();
+            return;
+          }
           if (e.c === convId) refreshSummary();
           refreshList();
           break;
