@@ -357,3 +357,27 @@ func (s *Store) contactConversationsChanged(ctx context.Context, tenantID, conta
 	}
 	return nil
 }
+
+// QueuePositions returns the place in its team's queue of every queued
+// conversation of the tenant, computed in one pass: what a server with many
+// citizens waiting reads once, instead of one count per citizen.
+func (s *Store) QueuePositions(ctx context.Context, tenantID int64) (map[int64]int, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT id, row_number() OVER (PARTITION BY team_id
+		    ORDER BY priority DESC, coalesce(queued_at, created_at), id)
+		FROM conversations WHERE tenant_id = $1 AND status = 'queued'`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("queuePositions(%d): %w", tenantID, err)
+	}
+	defer rows.Close()
+	pos := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("queuePositions(%d): %w", tenantID, err)
+		}
+		pos[id] = n
+	}
+	return pos, rows.Err()
+}

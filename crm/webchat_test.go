@@ -135,6 +135,12 @@ func TestQueuePositionFollowsTheTeamsQueue(t *testing.T) {
 	require.NoError(t, err)
 
 	require.Equal(t, []int{0, 2, 1}, []int{position(first), position(second), position(third)})
+
+	// All the positions of the tenant at once agree with the counts one by one.
+	all, err := b.store.QueuePositions(b.ctx, b.tenant.ID)
+	require.NoError(t, err)
+	require.Equal(t, map[int64]int{second.ID: 2, third.ID: 1}, all)
+
 	_, err = b.store.QueuePosition(b.ctx, b.tenant.ID, 0)
 	require.ErrorIs(t, err, crm.ErrNotFound)
 }

@@ -64,7 +64,7 @@ func (c *conn) pushLoop(sub *crm.Subscription, v view) {
 			err = c.sync(&v)
 		case <-positions.C:
 			if v.conv.Status == crm.StatusQueued {
-				err = c.sync(&v)
+				err = c.refreshPosition(&v)
 			}
 		case <-retry:
 			retry = nil
@@ -253,4 +253,24 @@ func (c *conn) staffName(v *view, id int64) string {
 	name, _, _ := strings.Cut(strings.TrimSpace(st.Name), " ")
 	v.staffNames[id] = name
 	return name
+}
+
+// refreshPosition tells a waiting citizen their place in the queue when it has
+// moved, from the server's shared, briefly cached positions.
+func (c *conn) refreshPosition(v *view) error {
+	ctx, cancel := c.dbContext()
+	defer cancel()
+	position, err := c.srv.positions.get(ctx, c.tenant.ID, v.conv.ID)
+	if err != nil {
+		return err
+	}
+	if position == 0 {
+		// No longer queued (taken, resolved): read the conversation itself.
+		return c.sync(v)
+	}
+	if position != v.position {
+		v.position = position
+		c.send(statusOut{Type: "status", ConversationID: v.conv.ID, Status: string(v.conv.Status), Position: position})
+	}
+	return nil
 }

@@ -75,6 +75,7 @@ type Config struct {
 // channels.Adapter.
 type Server struct {
 	store         *crm.Store
+	positions     *positions
 	hub           *crm.Hub
 	log           *slog.Logger
 	login         citizenauth.Provider
@@ -103,6 +104,7 @@ var _ channels.Adapter = (*Server)(nil)
 func New(cfg Config) *Server {
 	s := &Server{
 		store:         cfg.Store,
+		positions:     newPositions(cfg.Store),
 		hub:           cfg.Hub,
 		log:           cfg.Logger,
 		login:         cfg.Login,

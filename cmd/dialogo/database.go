@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,6 +24,9 @@ type environment struct {
 	stderr io.Writer
 	log    *slog.Logger
 }
+
+// defaultMaxConns is the connection pool's size unless DATABASE_URL says otherwise.
+const defaultMaxConns = 20
 
 // database is an open, migrated database, and the private cluster behind it when
 // Dialogo started one.
@@ -50,6 +54,12 @@ func openDatabase(ctx context.Context, env *environment, migrate bool) (*databas
 	if err != nil {
 		db.close(env.log)
 		return nil, fmt.Errorf("DATABASE_URL: %w", redact(err))
+	}
+	// pgxpool's default (4, or the number of CPUs) starves a server with many
+	// chats open: every message and every new visitor needs a connection. A
+	// pool_max_conns in DATABASE_URL still decides.
+	if !strings.Contains(db.url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
 	}
 	db.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
