@@ -8,13 +8,20 @@ import (
 	"github.com/dialogo-pa/dialogo/crm"
 )
 
-// positionsTTL is how stale the periodic queue-position refresh may be.
-const positionsTTL = 2 * time.Second
+// positionsTTL is how stale the periodic queue-position refresh may be, and
+// positionsMinReload how often a tenant's positions are read at most when
+// changes keep invalidating them.
+const (
+	positionsTTL       = 2 * time.Second
+	positionsMinReload = 250 * time.Millisecond
+)
 
-// positions caches the queue positions of each tenant for the periodic refresh
-// of waiting citizens: with thousands of citizens in a queue, one query every
-// positionsTTL per tenant replaces one count per citizen. Changes to a
-// citizen's own conversation are still read exactly (conn.sync).
+// positions caches the queue positions of each tenant: with thousands of
+// citizens in a queue, one query per tenant every positionsTTL (or, while the
+// queue changes, every positionsMinReload) replaces one count of the queue per
+// citizen per change. A connection that learns of a change to its own
+// conversation invalidates the cache first, so the position it then reads was
+// computed after that change.
 type positions struct {
 	store *crm.Store
 
@@ -24,6 +31,7 @@ type positions struct {
 
 type tenantPositions struct {
 	at      time.Time
+	stale   bool // a change was seen since the last load
 	pos     map[int64]int
 	loading chan struct{} // closed when the load under way ends
 	err     error
@@ -43,7 +51,7 @@ func (p *positions) get(ctx context.Context, tenantID, conversationID int64) (in
 		p.tenants[tenantID] = t
 	}
 	for {
-		if t.pos != nil && time.Since(t.at) < positionsTTL {
+		if t.pos != nil && !t.stale && time.Since(t.at) < positionsTTL {
 			n := t.pos[conversationID]
 			p.mu.Unlock()
 			return n, nil
@@ -66,10 +74,23 @@ func (p *positions) get(ctx context.Context, tenantID, conversationID int64) (in
 		}
 	}
 	ch := make(chan struct{})
-	t.loading = ch
+	t.loading, t.stale = ch, false
+	wait := positionsMinReload - time.Since(t.at)
 	p.mu.Unlock()
 
-	m, err := p.store.QueuePositions(ctx, tenantID)
+	var m map[int64]int
+	var err error
+	if wait > 0 {
+		// Changes keep coming: gather them for a moment, then read once.
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if err == nil {
+		m, err = p.store.QueuePositions(ctx, tenantID)
+	}
 
 	p.mu.Lock()
 	t.loading, t.err = nil, err
@@ -80,4 +101,13 @@ func (p *positions) get(ctx context.Context, tenantID, conversationID int64) (in
 	n := t.pos[conversationID]
 	p.mu.Unlock()
 	return n, err
+}
+
+// invalidate says that the tenant's queue changed: the next get reads it again.
+func (p *positions) invalidate(tenantID int64) {
+	p.mu.Lock()
+	if t := p.tenants[tenantID]; t != nil {
+		t.stale = true
+	}
+	p.mu.Unlock()
 }

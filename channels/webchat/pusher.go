@@ -80,6 +80,7 @@ func (c *conn) onEvent(v *view, e crm.Event) error {
 			return nil
 		}
 		if v.conv.ID == 0 {
+			c.srv.positions.invalidate(c.tenant.ID) // a new conversation joined a queue
 			return c.sync(v)
 		}
 		// A message of another conversation of the contact (another channel,
@@ -89,6 +90,7 @@ func (c *conn) onEvent(v *view, e crm.Event) error {
 			return c.catchUp(v)
 		}
 	case crm.EventConversation, crm.EventResync:
+		c.srv.positions.invalidate(c.tenant.ID)
 		return c.sync(v)
 	case crm.EventTyping:
 		if e.ConversationID == v.conv.ID && e.Author != crm.AuthorCitizen {
@@ -145,6 +147,8 @@ func (c *conn) sync(v *view) error {
 	}
 	moved := conv.ID != v.conv.ID
 	if moved {
+		// A conversation new to this view may be new to the cached positions too.
+		c.srv.positions.invalidate(c.tenant.ID)
 		v.sent = 0
 		c.convID.Store(conv.ID)
 		c.markShown(conv.ID)
@@ -152,7 +156,7 @@ func (c *conn) sync(v *view) error {
 	v.conv = conv
 	position := 0
 	if conv.Status == crm.StatusQueued {
-		if position, err = c.srv.store.QueuePosition(ctx, c.tenant.ID, conv.ID); err != nil {
+		if position, err = c.srv.positions.get(ctx, c.tenant.ID, conv.ID); err != nil {
 			return err
 		}
 	}
