@@ -1,6 +1,9 @@
 package web
 
 import (
+	"net"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -16,11 +19,13 @@ const (
 	loginSweepAt = 10_000
 )
 
-// loginLimiter counts failed sign-ins per key in memory. It is per instance:
+// LoginLimiter counts failed sign-ins per account and client address, in
+// memory; the API and the console share one, so that neither doubles the
+// budget. It is per instance:
 // behind a load balancer with n replicas an attacker gets up to n times the
 // budget. That is still a bound, and argon2id makes each guess expensive; a
 // shared limit would need the database.
-type loginLimiter struct {
+type LoginLimiter struct {
 	max    int
 	window time.Duration
 
@@ -33,12 +38,12 @@ type loginFailures struct {
 	first time.Time // the start of the window
 }
 
-func newLoginLimiter(max int, window time.Duration) *loginLimiter {
-	return &loginLimiter{max: max, window: window, failures: map[string]loginFailures{}}
+func newLoginLimiter(max int, window time.Duration) *LoginLimiter {
+	return &LoginLimiter{max: max, window: window, failures: map[string]loginFailures{}}
 }
 
 // retryAfter returns how long key must wait before trying again, or 0.
-func (l *loginLimiter) retryAfter(key string, now time.Time) time.Duration {
+func (l *LoginLimiter) retryAfter(key string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f, ok := l.failures[key]
@@ -57,7 +62,7 @@ func (l *loginLimiter) retryAfter(key string, now time.Time) time.Duration {
 }
 
 // fail records a failed attempt.
-func (l *loginLimiter) fail(key string, now time.Time) {
+func (l *LoginLimiter) fail(key string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f, ok := l.failures[key]
@@ -76,8 +81,33 @@ func (l *loginLimiter) fail(key string, now time.Time) {
 }
 
 // succeed forgets the failures of key.
-func (l *loginLimiter) succeed(key string) {
+func (l *LoginLimiter) succeed(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.failures, key)
+}
+
+// NewLoginLimiter returns a limiter of loginMaxFailures failures per loginWindow.
+func NewLoginLimiter() *LoginLimiter { return newLoginLimiter(loginMaxFailures, loginWindow) }
+
+// RetryAfter returns how long a sign-in as email from r's address must wait, or 0.
+func (l *LoginLimiter) RetryAfter(email string, r *http.Request) time.Duration {
+	return l.retryAfter(loginKey(email, r), time.Now())
+}
+
+// Fail records a wrong password for email from r's address.
+func (l *LoginLimiter) Fail(email string, r *http.Request) { l.fail(loginKey(email, r), time.Now()) }
+
+// Succeed forgets the failures of email from r's address.
+func (l *LoginLimiter) Succeed(email string, r *http.Request) { l.succeed(loginKey(email, r)) }
+
+// loginKey is what failed sign-ins are counted by: the account and the client
+// address. The address is the peer's: behind a proxy that is the proxy's, and
+// the count is then per account.
+func loginKey(email string, r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return strings.ToLower(strings.TrimSpace(email)) + "\x00" + host
 }

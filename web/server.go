@@ -45,6 +45,9 @@ type Config struct {
 	// SecureCookies marks the session cookie Secure: set it whenever the
 	// server is reached over HTTPS, which is always outside development.
 	SecureCookies bool
+	// Logins throttles failed sign-ins; share it with the console's login
+	// form. Nil: one of the server's own.
+	Logins *LoginLimiter
 	// Areas are the other parts of the site (the console, the web chat), each
 	// registering its routes on the server's mux, so that they share the request
 	// ids, the access log, the metrics and the panic recovery.
@@ -67,7 +70,7 @@ type Server struct {
 	registry      *prometheus.Registry
 	secureCookies bool
 
-	logins  *loginLimiter
+	logins  *LoginLimiter
 	metrics *httpMetrics
 	handler http.Handler
 }
@@ -80,10 +83,13 @@ func New(cfg Config) *Server {
 		log:           cfg.Logger,
 		registry:      cfg.Registry,
 		secureCookies: cfg.SecureCookies,
-		logins:        newLoginLimiter(loginMaxFailures, loginWindow),
+		logins:        cfg.Logins,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.logins == nil {
+		s.logins = NewLoginLimiter()
 	}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()

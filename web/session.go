@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -35,36 +34,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if in.Password == "" {
 		return crm.Invalid("password", "is required")
 	}
-	key := loginKey(in.Email, r)
-	if wait := s.logins.retryAfter(key, time.Now()); wait > 0 {
+	if wait := s.logins.RetryAfter(in.Email, r); wait > 0 {
 		return &rateLimitedError{what: "failed sign-ins for this account from this address", retryAfter: wait}
 	}
 	st, err := s.store.Authenticate(r.Context(), in.Email, in.Password)
 	if errors.Is(err, crm.ErrBadCredentials) {
-		s.logins.fail(key, time.Now())
+		s.logins.Fail(in.Email, r)
 		return err
 	}
 	if err != nil {
 		return err
 	}
-	s.logins.succeed(key)
+	s.logins.Succeed(in.Email, r)
 	sess, err := s.store.CreateSession(r.Context(), st)
 	if err != nil {
 		return err
 	}
 	http.SetCookie(w, s.sessionCookie(sess.Token, sess.ExpiresAt))
 	return writeJSON(w, http.StatusCreated, sessionResponse{Staff: st, CSRFToken: sess.CSRFToken, ExpiresAt: sess.ExpiresAt})
-}
-
-// loginKey is what failed sign-ins are counted by: the account and the client
-// address. The address is the peer's: behind a proxy that is the proxy's, and
-// the count is then per account.
-func loginKey(email string, r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return strings.ToLower(strings.TrimSpace(email)) + "\x00" + host
 }
 
 // logout ends the caller's session and clears its cookie. A caller with an API

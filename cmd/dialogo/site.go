@@ -64,16 +64,19 @@ func newSite(ctx context.Context, env *environment, db *database, reg *prometheu
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 			newPoolCollector(db))
 	}
+	logins := web.NewLoginLimiter() // one budget for the API's and the console's sign-in
 	srv := web.New(web.Config{
 		Store:         store,
 		Pool:          db.pool,
 		Logger:        env.log,
 		Registry:      reg,
 		SecureCookies: env.cfg.SecureCookies,
+		Logins:        logins,
 		Areas: []web.Area{
 			chat,
 			widget.New(widget.Config{Store: store, LoginEnabled: login != nil, SecureCookies: env.cfg.SecureCookies, Logger: env.log}),
-			console.New(console.Config{Store: store, Hub: hub, Logger: env.log, SecureCookies: env.cfg.SecureCookies}),
+			console.New(console.Config{Store: store, Hub: hub, Logger: env.log, SecureCookies: env.cfg.SecureCookies,
+				Logins: logins}),
 		},
 	})
 	return &site{hub: hub, chat: chat, dispatcher: channels.NewDispatcher(store, hub, env.log, chat),

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/dialogo-pa/dialogo/crm"
+	"github.com/dialogo-pa/dialogo/web"
 	"github.com/dialogo-pa/dialogo/web/i18n"
 )
 
@@ -48,6 +49,9 @@ type Config struct {
 	// SecureCookies marks the cookies Secure: set it whenever the console is
 	// reached over HTTPS, which is always outside development.
 	SecureCookies bool
+	// Logins throttles failed sign-ins; pass the API's (web.Config.Logins) so
+	// that the two forms share one budget. Nil: one of the console's own.
+	Logins *web.LoginLimiter
 }
 
 // Console serves the operator console. It implements web.Area.
@@ -58,7 +62,7 @@ type Console struct {
 	secure bool
 
 	pages  *pages
-	logins *loginLimiter
+	logins *web.LoginLimiter
 }
 
 // New returns the console. It panics if the templates do not parse, which is a
@@ -70,7 +74,10 @@ func New(cfg Config) *Console {
 		log:    cfg.Logger,
 		secure: cfg.SecureCookies,
 		pages:  mustParsePages(),
-		logins: newLoginLimiter(loginMaxFailures, loginWindow),
+		logins: cfg.Logins,
+	}
+	if c.logins == nil {
+		c.logins = web.NewLoginLimiter()
 	}
 	if c.log == nil {
 		c.log = slog.Default()

@@ -3,11 +3,9 @@ package console
 import (
 	"crypto/subtle"
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dialogo-pa/dialogo/crm"
@@ -70,22 +68,21 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, rq *request) err
 		v.Error, v.Invalid = texts.T(rq.lang, "login.missing"), true
 		return c.renderLogin(w, r, rq, http.StatusBadRequest, v)
 	}
-	key := loginKey(v.Email, r)
-	if wait := c.logins.retryAfter(key, now()); wait > 0 {
+	if wait := c.logins.RetryAfter(v.Email, r); wait > 0 {
 		v.Error = texts.T(rq.lang, "login.too_many_wait", int(wait.Minutes())+1)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return c.renderLogin(w, r, rq, http.StatusTooManyRequests, v)
 	}
 	st, err := c.store.Authenticate(r.Context(), v.Email, password)
 	if errors.Is(err, crm.ErrBadCredentials) {
-		c.logins.fail(key, now())
+		c.logins.Fail(v.Email, r)
 		v.Error, v.Invalid = texts.T(rq.lang, "login.bad_credentials"), true
 		return c.renderLogin(w, r, rq, http.StatusUnauthorized, v)
 	}
 	if err != nil {
 		return err
 	}
-	c.logins.succeed(key)
+	c.logins.Succeed(v.Email, r)
 	sess, err := c.store.CreateSession(r.Context(), st)
 	if err != nil {
 		return err
@@ -132,83 +129,4 @@ func (c *Console) sessionCookie(value string, expires time.Time) *http.Cookie {
 		ck.MaxAge = int(time.Until(expires).Seconds())
 	}
 	return ck
-}
-
-// Sign-in throttling, as the API does it: after loginMaxFailures wrong
-// passwords for one account from one address within loginWindow, further
-// attempts are refused until the window ends. The count is per instance (see
-// web/loginlimit.go for why that is enough).
-const (
-	loginMaxFailures = 10
-	loginWindow      = 15 * time.Minute
-	loginSweepAt     = 10_000
-)
-
-// loginKey is what failed sign-ins are counted by: the account and the peer's
-// address.
-func loginKey(email string, r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return strings.ToLower(strings.TrimSpace(email)) + "\x00" + host
-}
-
-type loginLimiter struct {
-	max    int
-	window time.Duration
-
-	mu       sync.Mutex
-	failures map[string]loginFailures
-}
-
-type loginFailures struct {
-	count int
-	first time.Time
-}
-
-func newLoginLimiter(max int, window time.Duration) *loginLimiter {
-	return &loginLimiter{max: max, window: window, failures: map[string]loginFailures{}}
-}
-
-func (l *loginLimiter) retryAfter(key string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f, ok := l.failures[key]
-	if !ok {
-		return 0
-	}
-	end := f.first.Add(l.window)
-	if !now.Before(end) {
-		delete(l.failures, key)
-		return 0
-	}
-	if f.count >= l.max {
-		return end.Sub(now)
-	}
-	return 0
-}
-
-func (l *loginLimiter) fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f, ok := l.failures[key]
-	if !ok || !now.Before(f.first.Add(l.window)) {
-		f = loginFailures{first: now}
-	}
-	f.count++
-	l.failures[key] = f
-	if len(l.failures) > loginSweepAt {
-		for k, f := range l.failures {
-			if !now.Before(f.first.Add(l.window)) {
-				delete(l.failures, k)
-			}
-		}
-	}
-}
-
-func (l *loginLimiter) succeed(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.failures, key)
 }
