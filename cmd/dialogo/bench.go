@@ -44,9 +44,10 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	}
 	usage := func() {
 		fmt.Fprint(env.stderr, "Usage: dialogo bench <benchmark> [flags]\n\n"+
-			"Measures Dialogo on the PostgreSQL server it is configured for (DATABASE_URL, or the\n"+
-			"private cluster), in a throwaway database made for the run and dropped after it:\n"+
-			"no real data is read or written.\n\nBenchmarks:\n")
+			"Measures Dialogo and prints its figures next to a baseline measured in the same run.\n"+
+			"ingest works in a throwaway database on the configured PostgreSQL server (DATABASE_URL,\n"+
+			"or the private cluster), dropped after the run; chat loads a running server, whose\n"+
+			"database it writes to: point it at a test installation.\n\nBenchmarks:\n")
 		tw := tabwriter.NewWriter(env.stderr, 0, 0, 2, ' ', 0)
 		for _, b := range benchmarks {
 			fmt.Fprintf(tw, "  %s\t%s\n", b.name, b.summary)

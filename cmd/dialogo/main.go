@@ -22,7 +22,7 @@ Commands:
   migrate   apply the database migrations
   demo      load the demo data (Comune di Milano and two other Comuni)
   import    import fascicolo records of an ente from a JSON file
-  bench     run a benchmark (bench ingest)
+  bench     run a benchmark (bench ingest, bench chat)
 
 Run "dialogo <command> -h" for a command's flags. Configuration comes from the
 environment:
