@@ -104,6 +104,9 @@ func New(cfg Config) *Server {
 	// than the mux's plain-text page.
 	mux.Handle(apiFallbackPattern, s.apiFallback(mux))
 	mux.Handle("GET "+static.Prefix, static.Handler())
+	// The site's root is for staff: citizens arrive at /chat/{ente} from their
+	// Comune's website.
+	mux.Handle("GET /{$}", http.RedirectHandler("/console", http.StatusFound))
 	for _, a := range cfg.Areas {
 		a.Register(mux)
 	}
