@@ -23,6 +23,7 @@ Commands:
   demo      load the demo data (Comune di Milano and two other Comuni)
   import    import fascicolo records of an ente from a JSON file
   bench     run a benchmark (bench ingest, bench chat)
+  kb        manage a knowledge base (kb ingest, kb search)
 
 Run "dialogo <command> -h" for a command's flags. Configuration comes from the
 environment:
@@ -63,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"demo", runDemo},
 		{"import", runImport},
 		{"bench", runBench},
+		{"kb", runKB},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)

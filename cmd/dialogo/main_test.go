@@ -28,7 +28,7 @@ func testEnv(t *testing.T, out io.Writer) *environment {
 }
 
 func TestEveryCommandHasHelp(t *testing.T) {
-	for _, cmd := range []string{"serve", "migrate", "demo", "import", "bench"} {
+	for _, cmd := range []string{"serve", "migrate", "demo", "import", "bench", "kb"} {
 		t.Run(cmd, func(t *testing.T) {
 			var out bytes.Buffer
 			env := &environment{stdout: &out, stderr: &out, log: slog.New(slog.DiscardHandler)}
@@ -36,7 +36,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 			for _, c := range []struct {
 				name string
 				run  func(context.Context, *environment, []string) error
-			}{{"serve", runServe}, {"migrate", runMigrate}, {"demo", runDemo}, {"import", runImport}, {"bench", runBench}} {
+			}{{"serve", runServe}, {"migrate", runMigrate}, {"demo", runDemo}, {"import", runImport}, {"bench", runBench}, {"kb", runKB}} {
 				if c.name == cmd {
 					err = c.run(t.Context(), env, []string{"-h"})
 				}
