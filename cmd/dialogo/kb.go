@@ -21,6 +21,7 @@ const kbUsage = `Usage: dialogo kb <command> [flags]
 Commands:
   ingest   ingest folders and files of Markdown, text and HTML into a knowledge base
   search   search a knowledge base and print the ranked passages
+  eval     measure retrieval (recall@k, MRR, latency) on an evaluation set
 `
 
 func runKB(ctx context.Context, env *environment, args []string) error {
@@ -36,6 +37,8 @@ func runKB(ctx context.Context, env *environment, args []string) error {
 		return runKBIngest(ctx, env, args[1:])
 	case "search":
 		return runKBSearch(ctx, env, args[1:])
+	case "eval":
+		return runKBEval(ctx, env, args[1:])
 	}
 	fmt.Fprint(env.stderr, kbUsage)
 	return fmt.Errorf("kb: unknown command %q", args[0])
