@@ -92,6 +92,6 @@ func TestSplitHTMLKeepsOnlyTheMainContent(t *testing.T) {
 }
 
 func TestSplitRejectsAnUnknownFormat(t *testing.T) {
-	_, _, err := Split(Source{Name: "x.pdf", Format: "pdf"})
+	_, _, err := Split(Source{Name: "x.docx", Format: "docx"})
 	require.ErrorIs(t, err, ErrUnknownFormat)
 }
