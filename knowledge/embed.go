@@ -10,12 +10,10 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Dimension is the length of the vectors stored in knowledge_chunks.embedding.
-// An embedder of another dimension needs a migration and a re-embedding.
-const Dimension = 384
-
 // Embedder turns text into vectors. Its method set is that of langchaingo's
 // embeddings.Embedder, so that langchaingo providers can be used unchanged.
+// Storing and searching vectors also needs the embedder's name and dimension:
+// LocalEmbedder knows its own, and NamedEmbedder gives them to any other.
 type Embedder interface {
 	EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error)
 	EmbedQuery(ctx context.Context, text string) ([]float32, error)
@@ -24,9 +22,10 @@ type Embedder interface {
 // LocalEmbedder is an embedder that needs no model, no download and no network:
 // it hashes character n-grams (3 to 5 letters, which keeps typos close to the
 // right word) and lightly stemmed Italian words (which brings "richiedere" and
-// "richiesta" together) into Dimension buckets, and normalises the result. It
-// is deterministic and safe for concurrent use. It is far weaker than a neural
-// model on paraphrases, but it makes the default install work offline.
+// "richiesta" together) into LocalDimensions buckets, and normalises the
+// result. It is deterministic and safe for concurrent use. It is far weaker
+// than a neural model on paraphrases, but it makes the default install work
+// offline. Its vectors are stored under the name LocalName.
 type LocalEmbedder struct{}
 
 // EmbedDocuments embeds each text.
@@ -57,7 +56,7 @@ const (
 )
 
 func embedLocal(text string) []float32 {
-	v := make([]float64, Dimension)
+	v := make([]float64, LocalDimensions)
 	for _, w := range words(text) {
 		if stopwords[w] {
 			continue
@@ -75,7 +74,7 @@ func embedLocal(text string) []float32 {
 	for _, x := range v {
 		sum += x * x
 	}
-	out := make([]float32, Dimension)
+	out := make([]float32, LocalDimensions)
 	if sum == 0 {
 		return out
 	}
@@ -92,7 +91,7 @@ func add(v []float64, feature string, weight float64) {
 	h := fnv.New64a()
 	h.Write([]byte(feature))
 	sum := h.Sum64()
-	i := sum % Dimension
+	i := sum % LocalDimensions
 	if sum&(1<<63) != 0 {
 		weight = -weight
 	}

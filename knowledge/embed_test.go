@@ -27,7 +27,7 @@ func TestLocalEmbedderIsNormalisedAndDeterministic(t *testing.T) {
 	a := embed(t, "Come si richiede la carta d'identità elettronica?")
 	b := embed(t, "Come si richiede la carta d'identità elettronica?")
 	require.Equal(t, a, b)
-	require.Len(t, a, Dimension)
+	require.Len(t, a, LocalDimensions)
 	var sum float64
 	for _, x := range a {
 		sum += float64(x) * float64(x)

@@ -30,6 +30,7 @@ const (
 	Markdown Format = "markdown"
 	Text     Format = "text"
 	HTML     Format = "html"
+	PDF      Format = "pdf"
 )
 
 // ErrUnknownFormat is returned for a source whose format is not one of the above.
@@ -45,6 +46,8 @@ func FormatOf(path string) (Format, bool) {
 		return Text, true
 	case ".html", ".htm":
 		return HTML, true
+	case ".pdf":
+		return PDF, true
 	}
 	return "", false
 }
@@ -57,10 +60,14 @@ type Source struct {
 	// URL is the link citizens are given to the source; it may be empty.
 	URL string
 	// Title is the document's title; when empty it is taken from the first
-	// level-1 heading (Markdown, HTML), the HTML <title>, or the name.
+	// level-1 heading (Markdown, HTML), the HTML <title>, the opening heading
+	// or the Title property of a PDF, or the name.
 	Title  string
 	Format Format
-	Body   string
+	// Body is the document as written: UTF-8 text for Markdown, text and
+	// HTML, the file's bytes for a PDF (a Go string holds any bytes). The
+	// content hash that makes re-ingestion a no-op is computed on it.
+	Body string
 }
 
 // Outcome is what Ingest did with a source.
@@ -103,6 +110,15 @@ func Split(src Source) (title string, chunks []Chunk, err error) {
 		}
 		// The title heading is the title, not a section.
 		title, chunks = chunkMarkdown(title, md)
+	case PDF:
+		pdfTitle, blocks, err := pdfBlocks(src.Body)
+		if err != nil {
+			return "", nil, err
+		}
+		if title == "" {
+			title = pdfTitle
+		}
+		chunks = assemble(title, blocks)
 	default:
 		return "", nil, fmt.Errorf("%w: %q", ErrUnknownFormat, src.Format)
 	}
@@ -151,12 +167,20 @@ func Ingest(ctx context.Context, pool *pgxpool.Pool, emb Embedder, tenantID int6
 	for i, c := range chunks {
 		texts[i] = embeddingText(c)
 	}
+	e, err := describe(emb)
+	if err != nil {
+		return 0, err
+	}
 	vectors, err := emb.EmbedDocuments(ctx, texts)
 	if err != nil {
 		return 0, fmt.Errorf("embedding: %w", err)
 	}
 	if len(vectors) != len(chunks) {
 		return 0, fmt.Errorf("embedding: %d vectors for %d chunks", len(vectors), len(chunks))
+	}
+	// Each chunk names its embedder, which must be recorded first.
+	if err := registerEmbedder(ctx, pool, e); err != nil {
+		return 0, err
 	}
 
 	outcome := Added
@@ -182,16 +206,16 @@ func Ingest(ctx context.Context, pool *pgxpool.Pool, emb Embedder, tenantID int6
 		}
 		rows := make([][]any, len(chunks))
 		for i, c := range chunks {
-			if len(vectors[i]) != Dimension {
-				return fmt.Errorf("embedding: a vector of %d dimensions, the schema has %d", len(vectors[i]), Dimension)
+			if len(vectors[i]) != e.dims {
+				return fmt.Errorf("embedding: a vector of %d dimensions, the embedder %s has %d", len(vectors[i]), e.name, e.dims)
 			}
-			rows[i] = []any{tenantID, sourceID, i, c.Title, c.SectionPath, c.Text, src.URL, vectorLiteral(vectors[i])}
+			rows[i] = []any{tenantID, sourceID, i, c.Title, c.SectionPath, c.Text, src.URL, e.name, vectorLiteral(vectors[i])}
 		}
 		// COPY cannot cast text to vector, so the rows go through a batch.
 		batch := &pgx.Batch{}
 		for _, r := range rows {
-			batch.Queue(`INSERT INTO knowledge_chunks (tenant_id, source_id, ordinal, title, section_path, text, url, embedding)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8::vector)`, r...)
+			batch.Queue(`INSERT INTO knowledge_chunks (tenant_id, source_id, ordinal, title, section_path, text, url, embedder, embedding)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::vector)`, r...)
 		}
 		return tx.SendBatch(ctx, batch).Close()
 	})

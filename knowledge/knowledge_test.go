@@ -195,7 +195,8 @@ func TestIngestReplacesAtomically(t *testing.T) {
 
 	// An embedder that fails makes the replacement fail as a whole: the old
 	// chunks stay searchable.
-	_, err := knowledge.Ingest(b.ctx, b.pool, shortEmbedder{}, b.tenant, knowledge.Source{
+	short := knowledge.NamedEmbedder{Embedder: shortEmbedder{}, Name: knowledge.LocalName, Dimensions: knowledge.LocalDimensions}
+	_, err := knowledge.Ingest(b.ctx, b.pool, short, b.tenant, knowledge.Source{
 		Name: "tributi/tari.md", Format: knowledge.Markdown, Body: "# TARI\n\nNuovo testo.",
 	})
 	require.Error(t, err)

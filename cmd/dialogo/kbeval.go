@@ -87,7 +87,10 @@ func runKBEval(ctx context.Context, env *environment, args []string) error {
 	}
 	defer db.close(env.log)
 	store := crm.NewStore(db.pool)
-	emb := knowledge.LocalEmbedder{}
+	emb, err := newEmbedder(ctx, env)
+	if err != nil {
+		return err
+	}
 
 	var tenant crm.Tenant
 	if *tenantSlug != "" {
@@ -110,7 +113,7 @@ func runKBEval(ctx context.Context, env *environment, args []string) error {
 	}
 	out := kbEvalReport{EvalReport: rep, Tenant: tenant.Slug}
 	if *latencyN > 0 {
-		lat, err := measureLatency(ctx, db.pool, env, qs, *latencyN)
+		lat, err := measureLatency(ctx, db.pool, env, emb, qs, *latencyN)
 		if err != nil {
 			return err
 		}
@@ -175,7 +178,7 @@ const latencyQueries = 200
 
 // measureLatency builds a synthetic base of n chunks in a throwaway tenant and
 // times the hybrid and full-text searches of latencyQueries questions of qs.
-func measureLatency(ctx context.Context, pool *pgxpool.Pool, env *environment, qs []knowledge.EvalQuestion, n int) (latencyReport, error) {
+func measureLatency(ctx context.Context, pool *pgxpool.Pool, env *environment, emb knowledge.NamedEmbedder, qs []knowledge.EvalQuestion, n int) (latencyReport, error) {
 	store := crm.NewStore(pool)
 	tenant, err := throwawayTenant(ctx, store, "kblatency")
 	if err != nil {
@@ -183,14 +186,13 @@ func measureLatency(ctx context.Context, pool *pgxpool.Pool, env *environment, q
 	}
 	defer dropThrowaway(pool, env, tenant)
 	start := time.Now()
-	if err := buildSynthetic(ctx, pool, env, tenant.ID, n); err != nil {
+	if err := buildSynthetic(ctx, pool, env, emb, tenant.ID, n); err != nil {
 		return latencyReport{}, err
 	}
 	build := time.Since(start)
 	if _, err := pool.Exec(ctx, `ANALYZE knowledge_chunks`); err != nil {
 		return latencyReport{}, err
 	}
-	emb := knowledge.LocalEmbedder{}
 	var hybrid, fts []time.Duration
 	for i := range latencyQueries {
 		q := qs[i%len(qs)].Question
@@ -232,10 +234,14 @@ const syntheticChunksPerSource = 100
 // buildSynthetic inserts n synthetic chunks into the tenant's knowledge base:
 // sentences of the demo pages recombined with random words of theirs, so that
 // both the full-text index and the vectors see Italian-looking text. Chunks
-// are embedded on every core and written with COPY.
-func buildSynthetic(ctx context.Context, pool *pgxpool.Pool, env *environment, tenantID int64, n int) error {
+// are embedded with emb on every core and written with COPY.
+func buildSynthetic(ctx context.Context, pool *pgxpool.Pool, env *environment, emb knowledge.NamedEmbedder, tenantID int64, n int) error {
 	sentences, vocab, err := demoSentences()
 	if err != nil {
+		return err
+	}
+	// The chunks name their embedder, which must be recorded, with its index.
+	if err := knowledge.PrepareEmbedder(ctx, pool, emb); err != nil {
 		return err
 	}
 	nSources := (n + syntheticChunksPerSource - 1) / syntheticChunksPerSource
@@ -286,7 +292,6 @@ func buildSynthetic(ctx context.Context, pool *pgxpool.Pool, env *environment, t
 		go func() {
 			defer wg.Done()
 			rng := mrand.New(mrand.NewPCG(uint64(w)+1, 42))
-			emb := knowledge.LocalEmbedder{}
 			for src := range jobs {
 				count := min(batch, n-src*batch)
 				texts := make([]string, count)
@@ -300,8 +305,8 @@ func buildSynthetic(ctx context.Context, pool *pgxpool.Pool, env *environment, t
 				}
 				var buf bytes.Buffer
 				for i, text := range texts {
-					fmt.Fprintf(&buf, "%d\t%d\t%d\tPagina sintetica %d\tSezione %d\t%s\t\t%s\n",
-						tenantID, sourceIDs[src], i, src+1, i%7+1, copyEscape(text), vectorText(vecs[i]))
+					fmt.Fprintf(&buf, "%d\t%d\t%d\tPagina sintetica %d\tSezione %d\t%s\t\t%s\t%s\n",
+						tenantID, sourceIDs[src], i, src+1, i%7+1, copyEscape(text), copyEscape(emb.Name), vectorText(vecs[i]))
 				}
 				conn, err := pool.Acquire(ctx)
 				if err != nil {
@@ -309,7 +314,7 @@ func buildSynthetic(ctx context.Context, pool *pgxpool.Pool, env *environment, t
 					return
 				}
 				_, err = conn.Conn().PgConn().CopyFrom(ctx, &buf,
-					`COPY knowledge_chunks (tenant_id, source_id, ordinal, title, section_path, text, url, embedding) FROM STDIN`)
+					`COPY knowledge_chunks (tenant_id, source_id, ordinal, title, section_path, text, url, embedder, embedding) FROM STDIN`)
 				conn.Release()
 				if err != nil {
 					errs <- err
