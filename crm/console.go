@@ -214,7 +214,7 @@ func (s *Store) ContactHistory(ctx context.Context, tenantID, contactID int64, l
 		SELECT * FROM (
 			SELECT m.id, m.conversation_id, m.seq, m.channel, m.direction, m.author_kind, m.author_staff_id,
 			       m.body_text, m.body_html, m.attachments, m.private, coalesce(m.external_id, '') AS external_id,
-			       m.delivery_status, m.delivery_error, m.created_at
+			       m.delivery_status, m.delivery_error, m.automated, m.created_at
 			FROM messages m
 			JOIN conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
 			WHERE m.tenant_id = $1 AND c.contact_id = $2

@@ -115,7 +115,10 @@ type Message struct {
 	ExternalID     string         `json:"external_id,omitempty"`
 	DeliveryStatus DeliveryStatus `json:"delivery_status"`
 	DeliveryError  string         `json:"delivery_error,omitempty"`
-	CreatedAt      time.Time      `json:"created_at"`
+	// Automated: an auto-reply, out-of-office notice or bounce, as its
+	// channel recognised it; shown to staff, never answered by the assistant.
+	Automated bool      `json:"automated,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Conversation is a thread between a contact and the ente on one channel.
@@ -158,8 +161,14 @@ type InboundMessage struct {
 	Text        string
 	HTML        string // sanitised again here; never trusted
 	Attachments []Attachment
-	TeamID      int64  // route a new conversation to this team; 0: the tenant's first team
-	Status      Status // of a new conversation; empty: queued
+	// Automated: the channel recognised an auto-reply, out-of-office notice
+	// or bounce (e-mail's Auto-Submitted, a delivery report): it is stored and
+	// shown to staff, and the assistant never answers it.
+	Automated bool
+	TeamID    int64 // route a new conversation to this team; 0: the tenant's first team
+	// Status of a new conversation; empty: with the assistant when the ente
+	// has it enabled, else queued.
+	Status Status
 }
 
 // IngestResult tells what ingest did.
@@ -220,10 +229,7 @@ func (s *Store) Ingest(ctx context.Context, tenantID int64, in InboundMessage) (
 	if len(in.ThreadKey) > 500 || len(in.Subject) > 500 {
 		return IngestResult{}, Invalid("subject", "thread key and subject are up to 500 bytes")
 	}
-	if in.Status == "" {
-		in.Status = StatusQueued
-	}
-	if in.Status != StatusQueued && in.Status != StatusAssistant {
+	if in.Status != "" && in.Status != StatusQueued && in.Status != StatusAssistant {
 		return IngestResult{}, Invalid("status", "a new conversation starts with the assistant or in a queue")
 	}
 	if err := validateBody(in.Text, in.HTML, in.Attachments); err != nil {
@@ -269,7 +275,7 @@ func (s *Store) ingestOnce(ctx context.Context, tenantID int64, in InboundMessag
 			return err
 		}
 		res.ContactID, res.NewContact = r.ContactID, r.Created
-		convID, seq, created, err := tx.nextInThread(ctx, tenantID, r.ContactID, in)
+		convID, seq, status, created, err := tx.nextInThread(ctx, tenantID, r.ContactID, in)
 		if err != nil {
 			return err
 		}
@@ -277,15 +283,15 @@ func (s *Store) ingestOnce(ctx context.Context, tenantID int64, in InboundMessag
 		m := Message{
 			ConversationID: convID, Seq: seq, Channel: in.Channel, Direction: Inbound, AuthorKind: AuthorCitizen,
 			Text: in.Text, HTML: in.HTML, Attachments: in.Attachments, ExternalID: in.ExternalID,
-			DeliveryStatus: DeliveryReceived,
+			DeliveryStatus: DeliveryReceived, Automated: in.Automated,
 		}
 		err = tx.db.QueryRow(ctx, `
 			INSERT INTO messages (tenant_id, conversation_id, seq, channel, direction, author_kind,
-			    body_text, body_html, attachments, external_id, delivery_status)
-			VALUES ($1, $2, $3, $4, 'in', 'citizen', $5, $6, $7, $8, 'received')
+			    body_text, body_html, attachments, external_id, delivery_status, automated)
+			VALUES ($1, $2, $3, $4, 'in', 'citizen', $5, $6, $7, $8, 'received', $9)
 			ON CONFLICT (tenant_id, channel, external_id) WHERE external_id IS NOT NULL DO NOTHING
 			RETURNING id, created_at`,
-			tenantID, convID, seq, in.Channel, in.Text, in.HTML, in.Attachments, in.ExternalID).Scan(&m.ID, &m.CreatedAt)
+			tenantID, convID, seq, in.Channel, in.Text, in.HTML, in.Attachments, in.ExternalID, in.Automated).Scan(&m.ID, &m.CreatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errDuplicate // roll back the contact, conversation and sequence work
 		}
@@ -299,7 +305,7 @@ func (s *Store) ingestOnce(ctx context.Context, tenantID int64, in InboundMessag
 		}
 		if created {
 			return tx.notify(ctx, Event{Kind: EventConversation, TenantID: tenantID, ConversationID: convID,
-				ContactID: r.ContactID, Status: string(in.Status)})
+				ContactID: r.ContactID, Status: string(status)})
 		}
 		return nil
 	})
@@ -326,7 +332,8 @@ func (s *Store) ingestOnce(ctx context.Context, tenantID int64, in InboundMessag
 // the unique key, without spending a sequence number).
 func (s *Store) ingestKnown(ctx context.Context, tenantID int64, in InboundMessage) (IngestResult, bool, error) {
 	res := IngestResult{Message: Message{Channel: in.Channel, Direction: Inbound, AuthorKind: AuthorCitizen,
-		Text: in.Text, HTML: in.HTML, Attachments: in.Attachments, ExternalID: in.ExternalID, DeliveryStatus: DeliveryReceived}}
+		Text: in.Text, HTML: in.HTML, Attachments: in.Attachments, ExternalID: in.ExternalID, DeliveryStatus: DeliveryReceived,
+		Automated: in.Automated}}
 	m := &res.Message
 	err := s.db.QueryRow(ctx, `
 		WITH conv AS (
@@ -338,8 +345,8 @@ func (s *Store) ingestKnown(ctx context.Context, tenantID int64, in InboundMessa
 			RETURNING c.id, c.last_seq, c.contact_id
 		), msg AS (
 			INSERT INTO messages (tenant_id, conversation_id, seq, channel, direction, author_kind,
-			    body_text, body_html, attachments, external_id, delivery_status)
-			SELECT $1, id, last_seq, $5, 'in', 'citizen', $7, $8, $9, $10, 'received' FROM conv
+			    body_text, body_html, attachments, external_id, delivery_status, automated)
+			SELECT $1, id, last_seq, $5, 'in', 'citizen', $7, $8, $9, $10, 'received', $11 FROM conv
 			RETURNING id, conversation_id, seq, created_at
 		), note AS (
 			SELECT pg_notify('`+EventsChannel+`', json_build_object('k', 'message', 't', $1::bigint,
@@ -348,7 +355,7 @@ func (s *Store) ingestKnown(ctx context.Context, tenantID int64, in InboundMessa
 		)
 		SELECT msg.id, msg.conversation_id, msg.seq, msg.created_at, conv.contact_id FROM msg, conv, note`,
 		tenantID, in.From.Kind, in.From.ExternalID, in.From.Verified, in.Channel, in.ThreadKey,
-		in.Text, in.HTML, in.Attachments, in.ExternalID).Scan(&m.ID, &m.ConversationID, &m.Seq, &m.CreatedAt, &res.ContactID)
+		in.Text, in.HTML, in.Attachments, in.ExternalID, in.Automated).Scan(&m.ID, &m.ConversationID, &m.Seq, &m.CreatedAt, &res.ContactID)
 	if errors.Is(err, pgx.ErrNoRows) || isUniqueViolation(err, "messages_external_key") {
 		return IngestResult{}, false, nil
 	}
@@ -360,16 +367,16 @@ func (s *Store) ingestKnown(ctx context.Context, tenantID int64, in InboundMessa
 
 // nextInThread takes the next sequence number of the contact's open conversation
 // on the thread, opening a conversation when there is none.
-func (s *Store) nextInThread(ctx context.Context, tenantID, contactID int64, in InboundMessage) (convID, seq int64, created bool, err error) {
+func (s *Store) nextInThread(ctx context.Context, tenantID, contactID int64, in InboundMessage) (convID, seq int64, status Status, created bool, err error) {
 	err = s.db.QueryRow(ctx, `
 		UPDATE conversations SET last_seq = last_seq + 1, last_message_at = now(), updated_at = now()
 		WHERE tenant_id = $1 AND contact_id = $2 AND channel = $3 AND thread_key = $4 AND status <> 'resolved'
-		RETURNING id, last_seq`, tenantID, contactID, in.Channel, in.ThreadKey).Scan(&convID, &seq)
+		RETURNING id, last_seq, status`, tenantID, contactID, in.Channel, in.ThreadKey).Scan(&convID, &seq, &status)
 	if err == nil {
-		return convID, seq, false, nil
+		return convID, seq, status, false, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
-		return 0, 0, false, fmt.Errorf("ingest: %w", err)
+		return 0, 0, "", false, fmt.Errorf("ingest: %w", err)
 	}
 	var team *int64
 	if in.TeamID != 0 {
@@ -377,30 +384,30 @@ func (s *Store) nextInThread(ctx context.Context, tenantID, contactID int64, in 
 	}
 	if team != nil {
 		if _, err := s.Team(ctx, tenantID, *team); err != nil {
-			return 0, 0, false, Invalid("team_id", "no such team")
+			return 0, 0, "", false, Invalid("team_id", "no such team")
 		}
 	}
 	err = s.db.QueryRow(ctx, `
+		WITH t AS (
+			SELECT coalesce(nullif($6, ''), CASE WHEN assistant_enabled THEN 'assistant' ELSE 'queued' END) AS status
+			FROM tenants WHERE id = $1
+		)
 		INSERT INTO conversations (tenant_id, contact_id, channel, thread_key, subject, status, team_id, last_seq, queued_at)
-		VALUES ($1, $2, $3, $4, $5, $6,
-		        coalesce($7, (SELECT min(id) FROM teams WHERE tenant_id = $1)), 1,
-		        CASE WHEN $6 = 'queued' THEN now() END)
-		RETURNING id`, tenantID, contactID, in.Channel, in.ThreadKey, in.Subject, in.Status, team).Scan(&convID)
+		SELECT $1, $2, $3, $4, $5, t.status,
+		       coalesce($7, (SELECT min(id) FROM teams WHERE tenant_id = $1)), 1,
+		       CASE WHEN t.status = 'queued' THEN now() END
+		FROM t
+		RETURNING id, status`, tenantID, contactID, in.Channel, in.ThreadKey, in.Subject, string(in.Status), team).Scan(&convID, &status)
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("ingest: opening a conversation: %w", err)
+		return 0, 0, "", false, fmt.Errorf("ingest: opening a conversation: %w", err)
 	}
-	return convID, 1, true, nil
+	return convID, 1, status, true, nil
 }
 
 const messageColumns = `id, conversation_id, seq, channel, direction, author_kind, author_staff_id, body_text, body_html,
-	attachments, private, coalesce(external_id, ''), delivery_status, delivery_error, created_at`
+	attachments, private, coalesce(external_id, ''), delivery_status, delivery_error, automated, created_at`
 
-func scanMessage(row pgx.Row) (Message, error) {
-	var m Message
-	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Channel, &m.Direction, &m.AuthorKind, &m.AuthorStaffID,
-		&m.Text, &m.HTML, &m.Attachments, &m.Private, &m.ExternalID, &m.DeliveryStatus, &m.DeliveryError, &m.CreatedAt)
-	return m, err
-}
+func scanMessage(row pgx.Row) (Message, error) { return scanMessageWith(row) }
 
 func (s *Store) messageByExternalID(ctx context.Context, tenantID int64, ch Channel, externalID string) (Message, error) {
 	m, err := scanMessage(s.db.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
@@ -618,6 +625,14 @@ func (s *Store) PostReply(ctx context.Context, a Actor, conversationID int64, r 
 				return fmt.Errorf("postReply: %w", err)
 			}
 			return tx.conversationChanged(ctx, a.TenantID, c, StatusAssigned)
+		}
+		if !r.Private && c.Status == StatusAssistant {
+			// A person wrote (through the API): the assistant falls silent.
+			if _, err := tx.db.Exec(ctx, `UPDATE conversations SET status = 'queued', queued_at = now(), assistant_lease = NULL
+				WHERE tenant_id = $1 AND id = $2`, a.TenantID, c.ID); err != nil {
+				return fmt.Errorf("postReply: %w", err)
+			}
+			return tx.conversationChanged(ctx, a.TenantID, c, StatusQueued)
 		}
 		return nil
 	})

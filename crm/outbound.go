@@ -105,7 +105,7 @@ func truncate(s string, n int) string {
 func scanMessageWith(row pgx.Row, extra ...any) (Message, error) {
 	var m Message
 	dest := append(extra, &m.ID, &m.ConversationID, &m.Seq, &m.Channel, &m.Direction, &m.AuthorKind, &m.AuthorStaffID,
-		&m.Text, &m.HTML, &m.Attachments, &m.Private, &m.ExternalID, &m.DeliveryStatus, &m.DeliveryError, &m.CreatedAt)
+		&m.Text, &m.HTML, &m.Attachments, &m.Private, &m.ExternalID, &m.DeliveryStatus, &m.DeliveryError, &m.Automated, &m.CreatedAt)
 	err := row.Scan(dest...)
 	return m, err
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/dialogo-pa/dialogo/internal/pgcluster"
+	"github.com/dialogo-pa/dialogo/knowledge"
 )
 
 // config is Dialogo's configuration, read from the environment and checked as a
@@ -35,6 +36,16 @@ type config struct {
 	OIDCClientID     string
 	OIDCClientSecret string
 	OIDCACRValues    []string
+
+	// Embeddings chooses the knowledge base's embedder: the local one (no model,
+	// no network) unless DIALOGO_EMBEDDINGS_PROVIDER names openai or ollama.
+	// Its Key is a secret, which its String and LogValue leave out.
+	Embeddings knowledge.EmbedderConfig
+
+	// The language model the assistant writes its answers with: none (it
+	// quotes the best passage), or DIALOGO_LLM_PROVIDER openai (any
+	// OpenAI-compatible server) or ollama. LLMKey is a secret.
+	LLMProvider, LLMURL, LLMModel, LLMKey string
 }
 
 func configFromEnv(lookup func(string) (string, bool)) (config, error) {
@@ -98,6 +109,60 @@ func configFromEnv(lookup func(string) (string, bool)) (config, error) {
 		if cfg.SecretKey == nil {
 			return config{}, fmt.Errorf("DIALOGO_OIDC_ISSUER is set: DIALOGO_SECRET_KEY (32+ random characters, the same on every instance) is needed to sign the login state")
 		}
+	}
+
+	// The embedder of the knowledge base. Errors never repeat the key.
+	cfg.Embeddings = knowledge.EmbedderConfig{
+		Provider: get("DIALOGO_EMBEDDINGS_PROVIDER", ""),
+		URL:      strings.TrimRight(get("DIALOGO_EMBEDDINGS_URL", ""), "/"),
+		Model:    get("DIALOGO_EMBEDDINGS_MODEL", ""),
+		Key:      get("DIALOGO_EMBEDDINGS_KEY", ""),
+	}
+	switch emb := cfg.Embeddings; emb.Provider {
+	case "", knowledge.ProviderLocal:
+		if emb.URL != "" || emb.Model != "" || emb.Key != "" {
+			return config{}, fmt.Errorf("DIALOGO_EMBEDDINGS_URL, _MODEL or _KEY is set but DIALOGO_EMBEDDINGS_PROVIDER is not: set it to openai or ollama, or unset them for the local embedder")
+		}
+	case knowledge.ProviderOpenAI, knowledge.ProviderOllama:
+		if emb.Provider == knowledge.ProviderOpenAI && (emb.URL == "" || emb.Model == "") {
+			return config{}, fmt.Errorf("DIALOGO_EMBEDDINGS_PROVIDER=openai: DIALOGO_EMBEDDINGS_URL (e.g. https://api.openai.com/v1) and DIALOGO_EMBEDDINGS_MODEL are needed too")
+		}
+		if emb.Model == "" {
+			return config{}, fmt.Errorf("DIALOGO_EMBEDDINGS_PROVIDER=ollama: DIALOGO_EMBEDDINGS_MODEL (e.g. nomic-embed-text) is needed too")
+		}
+		if emb.Provider == knowledge.ProviderOllama && emb.Key != "" {
+			return config{}, fmt.Errorf("DIALOGO_EMBEDDINGS_KEY is set but Ollama takes no key: unset it")
+		}
+		if u, err := url.Parse(emb.URL); emb.URL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			return config{}, fmt.Errorf("DIALOGO_EMBEDDINGS_URL: use http(s)://host[:port][/path]")
+		}
+		if !knowledge.ValidEmbedderName(emb.Name()) {
+			return config{}, fmt.Errorf("DIALOGO_EMBEDDINGS_MODEL %q: use letters, digits and . _ : / @ + - (at most 90)", emb.Model)
+		}
+	default:
+		return config{}, fmt.Errorf("DIALOGO_EMBEDDINGS_PROVIDER %q: use openai, ollama, or nothing for the local embedder", emb.Provider)
+	}
+
+	// The assistant's language model. Errors never repeat the key.
+	cfg.LLMProvider, cfg.LLMModel, cfg.LLMKey = get("DIALOGO_LLM_PROVIDER", ""), get("DIALOGO_LLM_MODEL", ""), get("DIALOGO_LLM_KEY", "")
+	cfg.LLMURL = strings.TrimRight(get("DIALOGO_LLM_URL", ""), "/")
+	switch cfg.LLMProvider {
+	case "":
+		if cfg.LLMURL != "" || cfg.LLMModel != "" || cfg.LLMKey != "" {
+			return config{}, fmt.Errorf("DIALOGO_LLM_URL, _MODEL or _KEY is set but DIALOGO_LLM_PROVIDER is not: set it to openai or ollama, or unset them for extractive answers")
+		}
+	case "openai", "ollama":
+		if cfg.LLMModel == "" || (cfg.LLMProvider == "openai" && cfg.LLMURL == "") {
+			return config{}, fmt.Errorf("DIALOGO_LLM_PROVIDER=%s: DIALOGO_LLM_MODEL and DIALOGO_LLM_URL (e.g. http://127.0.0.1:11434 for Ollama, https://api.openai.com/v1) are needed too", cfg.LLMProvider)
+		}
+		if cfg.LLMProvider == "ollama" && cfg.LLMURL == "" {
+			cfg.LLMURL = "http://127.0.0.1:11434"
+		}
+		if u, err := url.Parse(cfg.LLMURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return config{}, fmt.Errorf("DIALOGO_LLM_URL: use http(s)://host[:port][/path]")
+		}
+	default:
+		return config{}, fmt.Errorf("DIALOGO_LLM_PROVIDER %q: use openai, ollama, or nothing for extractive answers", cfg.LLMProvider)
 	}
 	return cfg, nil
 }

@@ -63,16 +63,23 @@ func TestDemoLoadsTheDemoKnowledgeBaseOnce(t *testing.T) {
 	defer db.close(env.log)
 	count := func() (tenants, sources, chunks int) {
 		require.NoError(t, db.pool.QueryRow(t.Context(), `
-			SELECT count(DISTINCT tenant_id), count(*), (SELECT count(*) FROM knowledge_chunks)
-			  FROM knowledge_sources`).Scan(&tenants, &sources, &chunks))
+			SELECT count(DISTINCT s.tenant_id), count(*), (SELECT count(*) FROM knowledge_chunks)
+			  FROM knowledge_sources s JOIN tenants t ON t.id = s.tenant_id
+			 WHERE t.slug IN ('milano', 'sesto-san-giovanni', 'rho')`).Scan(&tenants, &sources, &chunks))
 		return
 	}
 	tenants, sources, chunks := count()
-	require.Positive(t, tenants)
+	require.Equal(t, 3, tenants)
 	require.Equal(t, 16*tenants, sources, "every demo Comune has the 16 demo pages")
 	var cie int
-	require.NoError(t, db.pool.QueryRow(t.Context(), `SELECT count(*) FROM knowledge_sources WHERE name = 'cie.md'`).Scan(&cie))
+	require.NoError(t, db.pool.QueryRow(t.Context(), `SELECT count(*) FROM knowledge_sources s JOIN tenants t ON t.id = s.tenant_id
+		WHERE s.name = 'cie.md' AND t.slug IN ('milano', 'sesto-san-giovanni', 'rho')`).Scan(&cie))
 	require.Equal(t, tenants, cie)
+	var shared int
+	require.NoError(t, db.pool.QueryRow(t.Context(), `
+		SELECT count(*) FROM knowledge_sources s JOIN tenants t ON t.id = s.tenant_id
+		 WHERE t.slug = 'citta-metropolitana-milano' AND t.knowledge_shared`).Scan(&shared))
+	require.Equal(t, 3, shared, "the Città Metropolitana's shared pages")
 
 	require.NoError(t, runDemo(t.Context(), env, nil))
 	t2, s2, c2 := count()

@@ -29,10 +29,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
-	hubDone := make(chan error, 2)
-	go func() { hubDone <- st.hub.Run(hubCtx) }()
-	go func() { hubDone <- st.dispatcher.Run(hubCtx) }()
-	defer func() { stopHub(); <-hubDone; <-hubDone }()
+	workers := append([]func(context.Context) error{st.hub.Run}, st.workers...)
+	hubDone := make(chan error, len(workers))
+	for _, w := range workers {
+		go func() { hubDone <- w(hubCtx) }()
+	}
+	defer func() {
+		stopHub()
+		for range workers {
+			<-hubDone
+		}
+	}()
 	httpServer := &http.Server{
 		Addr:              env.cfg.Addr,
 		Handler:           st.handler,

@@ -52,14 +52,29 @@ var comuni = []comune{
 
 // team is a team of every demo Comune; the first is where conversations with no
 // team land.
-type team struct{ Slug, Name string }
+// Topics route the assistant's handoffs to the team.
+type team struct {
+	Slug, Name string
+	Topics     []string
+}
 
 var teams = []team{
-	{"urp", "URP – Relazioni con il pubblico"},
-	{"anagrafe", "Anagrafe e stato civile"},
-	{"tributi", "Tributi"},
-	{"scuola", "Servizi scolastici"},
-	{"mobilita", "Mobilità e Polizia locale"},
+	{"urp", "URP – Relazioni con il pubblico", []string{"urp", "orari", "segnalazione", "guasto", "buca",
+		"illuminazione", "reclamo", "spid"}},
+	{"anagrafe", "Anagrafe e stato civile", []string{"anagrafe", "residenza", "carta d'identità", "cie",
+		"certificato", "stato di famiglia", "nascita", "matrimonio"}},
+	{"tributi", "Tributi", []string{"tributi", "tari", "tassa rifiuti", "imu", "pagopa", "avviso", "rimborso"}},
+	{"scuola", "Servizi scolastici", []string{"scuola", "mensa", "asilo", "nido", "iscrizione scolastica", "isee"}},
+	{"mobilita", "Mobilità e Polizia locale", []string{"ztl", "area c", "sosta", "parcheggio", "passo carrabile",
+		"multa", "contrassegno"}},
+}
+
+// assistantSettings are what every demo Comune's assistant tells citizens
+// when nobody is on duty; the phone number is not a real one.
+var assistantSettings = crm.AssistantSettings{
+	Enabled:      true,
+	OfficeHours:  "dal lunedì al venerdì dalle 8:30 alle 16:30",
+	Alternatives: "il numero dimostrativo 02 0000 0000 (lun–ven 8:30–16:30) o gli sportelli dell'URP.",
 }
 
 // The demo passwords, one per role and the same in every Comune; they are

@@ -208,6 +208,17 @@ func (l *loader) load(ctx context.Context) (TenantSummary, []Login, error) {
 		}
 		_ = l.bar.Add(1)
 	}
+	// The assistant answers new conversations; the demo's past ones stay
+	// where they were put.
+	admin := crm.SystemActor(l.tenant.ID)
+	if err := l.store.SetAssistantSettings(ctx, admin, assistantSettings); err != nil {
+		return TenantSummary{}, nil, err
+	}
+	for _, t := range teams {
+		if err := l.store.SetTeamTopics(ctx, admin, l.teams[t.Slug].ID, t.Topics); err != nil {
+			return TenantSummary{}, nil, err
+		}
+	}
 	ts, err := l.count(ctx)
 	return ts, logins, err
 }
@@ -261,7 +272,7 @@ func (l *loader) converse(ctx context.Context, p *person, cvs []conversation) er
 		ingest := func(ext, text string, att []crm.Attachment) error {
 			res, err := l.store.Ingest(ctx, l.tenant.ID, crm.InboundMessage{
 				Channel: cv.Channel, ExternalID: ext, From: cv.From, ThreadKey: cv.Thread, Subject: subject,
-				Text: text, Attachments: att, TeamID: l.teams[cv.Topic.Team].ID,
+				Text: text, Attachments: att, TeamID: l.teams[cv.Topic.Team].ID, Status: crm.StatusQueued,
 			})
 			if err != nil {
 				return err

@@ -9,3 +9,9 @@ import "embed"
 //
 //go:embed *.md
 var FS embed.FS
+
+// MetroFS holds the pages of the shared knowledge base of the Città
+// Metropolitana, which every demo Comune's assistant also searches.
+//
+//go:embed metro/*.md
+var MetroFS embed.FS
