@@ -67,9 +67,10 @@ type conn struct {
 	pusherDone chan struct{}
 
 	// Set by hello, then only read.
-	lang      string
-	visitorID string
-	bucket    *bucket
+	lang           string
+	visitorID      string
+	bucket         *bucket // messages
+	feedbackBucket *bucket
 
 	// Read by the hub's filter on the hub's goroutine; written by the reader
 	// (after storing a message) and the pusher (after following the
@@ -156,6 +157,7 @@ func (c *conn) run() {
 	if c.helloDone {
 		<-c.pusherDone
 		c.srv.messages.release(c.bucket)
+		c.srv.feedback.release(c.feedbackBucket)
 		c.log.Info("web chat disconnected", "reason", c.closeReason, "frames", c.frames,
 			"duration", time.Since(c.started).Round(time.Millisecond))
 	}
@@ -363,6 +365,9 @@ func (c *conn) handle(data []byte) {
 	case *receiptFrame:
 		c.log.Debug("web chat frame", "type", f.Type)
 		c.receipt(f)
+	case *feedbackFrame:
+		c.log.Debug("web chat frame", "type", "feedback")
+		c.feedback(f)
 	case *pingFrame:
 		c.send(pongOut{Type: "pong"})
 	}
@@ -434,6 +439,7 @@ func (c *conn) hello(h *helloFrame) {
 	// committed in between is missed.
 	sub := c.srv.hub.Subscribe(c.accepts, hubBuffer)
 	c.bucket = c.srv.messages.acquire(c.visitorID, time.Now())
+	c.feedbackBucket = c.srv.feedback.acquire(c.visitorID, time.Now())
 	c.helloDone = true
 	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
 	c.send(welcome)
@@ -680,6 +686,45 @@ func (c *conn) receipt(f *receiptFrame) {
 	if err := c.srv.store.MarkDelivery(ctx, c.tenant.ID, conv, seq, status); err != nil {
 		c.log.Warn("web chat: recording a receipt", "err", err)
 	}
+}
+
+// feedback records the citizen's thumbs up or down on an answer of the
+// virtual assistant in their conversation, and acknowledges it. The store
+// refuses a sequence number that is not an assistant's answer of one of the
+// contact's conversations; the last feedback given counts, so a repeated one
+// changes nothing.
+func (c *conn) feedback(f *feedbackFrame) {
+	seq, useful := *f.Seq, *f.Useful
+	conv := c.convID.Load()
+	if f.ConversationID != 0 {
+		conv = f.ConversationID
+	}
+	refused := errorOut{Seq: seq, ConversationID: conv}
+	contact := c.contactID.Load()
+	if conv == 0 || contact == 0 {
+		refused.Detail = "there is no conversation to give feedback on"
+		c.sendError(codeInvalidMessage, "invalid_feedback", refused)
+		return
+	}
+	if ok, wait := c.srv.feedback.take(c.feedbackBucket, time.Now()); !ok {
+		refused.RetryAfterMS = wait.Milliseconds() + 1
+		c.sendError(codeRateLimited, "feedback_rate_limited", refused, int(math.Ceil(wait.Seconds())))
+		return
+	}
+	ctx, cancel := c.dbContext()
+	defer cancel()
+	err := c.srv.store.AnswerFeedback(ctx, c.tenant.ID, contact, conv, seq, useful)
+	if errors.Is(err, crm.ErrNotFound) {
+		refused.Detail = "seq is not an answer of the assistant in this visitor's conversation"
+		c.sendError(codeInvalidMessage, "invalid_feedback", refused)
+		return
+	}
+	if err != nil {
+		c.log.Error("web chat: storing feedback on an answer", "err", err)
+		c.sendError(codeUnavailable, "feedback_unavailable", refused)
+		return
+	}
+	c.send(feedbackOKOut{Type: "feedback_ok", ConversationID: conv, Seq: seq, Useful: useful})
 }
 
 func truncateRunes(s string, n int) string {

@@ -67,6 +67,15 @@ type receiptFrame struct {
 	ConversationID int64  `json:"conversation_id"`
 }
 
+// feedbackFrame is the citizen's thumbs up (useful) or down on an answer of
+// the virtual assistant. ConversationID is optional, as for receipts.
+type feedbackFrame struct {
+	Type           string `json:"type"`
+	Seq            *int64 `json:"seq"`
+	Useful         *bool  `json:"useful"`
+	ConversationID int64  `json:"conversation_id"`
+}
+
 type pingFrame struct {
 	Type string `json:"type"`
 }
@@ -106,6 +115,8 @@ func decodeFrame(data []byte) (any, *frameError) {
 		v = &typingFrame{}
 	case "ack", "read":
 		v = &receiptFrame{}
+	case "feedback":
+		v = &feedbackFrame{}
 	case "ping":
 		v = &pingFrame{}
 	default:
@@ -142,6 +153,19 @@ func decodeFrame(data []byte) (any, *frameError) {
 		}
 		if *f.Seq < 1 {
 			return nil, &frameError{`"seq" is a sequence number, from 1`}
+		}
+	case *feedbackFrame:
+		if f.Seq == nil {
+			return nil, &frameError{`missing field "seq"`}
+		}
+		if *f.Seq < 1 {
+			return nil, &frameError{`"seq" is a sequence number, from 1`}
+		}
+		if f.Useful == nil {
+			return nil, &frameError{`missing field "useful"`}
+		}
+		if f.ConversationID < 0 {
+			return nil, &frameError{`"conversation_id" cannot be negative`}
 		}
 	}
 	return v, nil
@@ -234,6 +258,17 @@ type errorOut struct {
 	Detail       string `json:"detail,omitempty"`
 	ClientID     string `json:"client_id,omitempty"`
 	RetryAfterMS int64  `json:"retry_after_ms,omitempty"`
+	// Seq and ConversationID name the answer whose feedback was refused.
+	Seq            int64 `json:"seq,omitempty"`
+	ConversationID int64 `json:"conversation_id,omitempty"`
+}
+
+// feedbackOKOut acknowledges the citizen's feedback on an answer: it is stored.
+type feedbackOKOut struct {
+	Type           string `json:"type"`
+	ConversationID int64  `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
+	Useful         bool   `json:"useful"`
 }
 
 type pongOut struct {

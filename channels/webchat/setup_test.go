@@ -49,6 +49,7 @@ type env struct {
 	team     crm.Team
 	operator crm.Staff
 	logs     *lockedBuffer
+	areas    []web.Area // served besides the chat, added by options
 }
 
 // option adjusts the chat's configuration; e.url is known by then.
@@ -95,7 +96,7 @@ func (e *env) startServer(opts ...option) {
 		o(e, &cfg)
 	}
 	e.chat = webchat.New(cfg)
-	srv := web.New(web.Config{Store: e.store, Pool: e.pool, Logger: logger, Areas: []web.Area{e.chat}})
+	srv := web.New(web.Config{Store: e.store, Pool: e.pool, Logger: logger, Areas: append([]web.Area{e.chat}, e.areas...)})
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(func() {
@@ -158,6 +159,7 @@ type frame struct {
 	Message      string    `json:"message"`
 	Detail       string    `json:"detail"`
 	RetryAfterMS int64     `json:"retry_after_ms"`
+	Useful       *bool     `json:"useful"`
 }
 
 func (f frame) conversation() int64 {

@@ -53,6 +53,18 @@ var texts = i18n.Catalog{
 		"it": "Il servizio non è disponibile in questo momento: il messaggio verrà inviato appena possibile.",
 		"en": "The service is not available right now: the message will be sent as soon as possible.",
 	},
+	"invalid_feedback": {
+		"it": "Non è possibile valutare questo messaggio.",
+		"en": "This message cannot be rated.",
+	},
+	"feedback_rate_limited": {
+		"it": "Hai inviato molte valutazioni in poco tempo: la tua valutazione verrà registrata tra %d secondi.",
+		"en": "You have sent many ratings in a short time: yours will be recorded in %d seconds.",
+	},
+	"feedback_unavailable": {
+		"it": "Il servizio non è disponibile in questo momento: la tua valutazione verrà registrata appena possibile.",
+		"en": "The service is not available right now: your rating will be recorded as soon as possible.",
+	},
 	"assistant": {
 		"it": "Assistente virtuale",
 		"en": "Virtual assistant",

@@ -86,6 +86,7 @@ type Server struct {
 	perMinute     int
 
 	messages *rateLimits // per visitor: message frames
+	feedback *rateLimits // per visitor: feedback frames, at the rate of messages
 	uploads  *rateLimits // per visitor: attachment uploads
 	upgrader websocket.Upgrader
 
@@ -131,6 +132,9 @@ func New(cfg Config) *Server {
 		s.publicHost = u.Host
 	}
 	s.messages = newRateLimits(float64(s.perMinute)/60, float64(burst))
+	// Feedback has a bucket of its own: a citizen rating answers never
+	// delays their next message.
+	s.feedback = newRateLimits(float64(s.perMinute)/60, float64(burst))
 	s.uploads = newRateLimits(10.0/60, 5)
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,

@@ -418,7 +418,7 @@ func TestLoginThatFailsSaysSo(t *testing.T) {
 	openChat(t, ctx, e.chatURL("lang=it"))
 	e.fake.set(func(f *fakeChat) { f.loginOutcome = "error" })
 	do(t, ctx, chromedp.Focus(chromedp.ID("dlg-login")), enter())
-	waitFor(t, ctx, `document.getElementById('dlg-alert').textContent === "Non è stato possibile completare l'accesso con SPID/CIE. Riprova più tardi."`)
+	waitFor(t, ctx, `document.getElementById('dlg-alert')?.textContent === "Non è stato possibile completare l'accesso con SPID/CIE. Riprova più tardi."`)
 	waitFor(t, ctx, connected)
 	require.False(t, eval[bool](t, ctx, `document.getElementById('dlg-login').hidden`), "the citizen may try again")
 }

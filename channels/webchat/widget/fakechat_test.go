@@ -25,7 +25,8 @@ import (
 // contract and not against the server's code: hello and welcome, replay after
 // last_seq, acknowledgements, a client_id stored once, the citizen's messages
 // echoed to every tab, operator messages, typing and status, errors and
-// attachments. Tests play the operator with its methods and make it
+// attachments, the virtual assistant's answers and the citizen's feedback on
+// them. Tests play the operator and the assistant with its methods and make it
 // misbehave with its fields.
 type fakeChat struct {
 	t      *testing.T
@@ -42,14 +43,27 @@ type fakeChat struct {
 	typings  int
 	acked    int64 // highest seq acknowledged
 	read     int64 // highest seq read
+	feedback []fakeFeedback
+
+	// The ente's virtual assistant answers first: new conversations start
+	// with it rather than in the queue.
+	assistant bool
 
 	// Misbehaviour, set by tests.
-	down          bool // refuse websocket connections
-	dropBeforeAck int  // close the socket this many times after storing a message, before its ack
-	rateLimit     int  // refuse this many messages with rate_limited
-	maxFile       int64
-	loginOutcome  string // what the login ends with: "ok" (when empty), "cancelled" or "error"
-	loginAnew     bool   // the login finds the browser's visitor verified as someone else
+	down           bool // refuse websocket connections
+	dropBeforeAck  int  // close the socket this many times after storing a message, before its ack
+	rateLimit      int  // refuse this many messages with rate_limited
+	maxFile        int64
+	loginOutcome   string // what the login ends with: "ok" (when empty), "cancelled" or "error"
+	loginAnew      bool   // the login finds the browser's visitor verified as someone else
+	refuseFeedback bool   // refuse every feedback as invalid_message
+}
+
+// fakeFeedback is a feedback frame the widget sent.
+type fakeFeedback struct {
+	ConversationID int64
+	Seq            int64
+	Useful         bool
 }
 
 type fakeVisitor struct {
@@ -229,6 +243,9 @@ func (f *fakeChat) serveWS(w http.ResponseWriter, r *http.Request) {
 			Attachments []string `json:"attachments"`
 			Seq         int64    `json:"seq"`
 			On          bool     `json:"on"`
+			Useful      *bool    `json:"useful"`
+			// ConversationID of feedback (and of receipts, ignored here).
+			ConversationID int64 `json:"conversation_id"`
 		}
 		if err := ws.ReadJSON(&frame); err != nil {
 			return
@@ -250,6 +267,8 @@ func (f *fakeChat) serveWS(w http.ResponseWriter, r *http.Request) {
 			f.mu.Lock()
 			f.read = max(f.read, frame.Seq)
 			f.mu.Unlock()
+		case "feedback":
+			f.giveFeedback(c, v, frame.ConversationID, frame.Seq, frame.Useful)
 		case "ping":
 			c.send(map[string]any{"type": "pong"})
 		default:
@@ -286,7 +305,11 @@ func (f *fakeChat) message(c *fakeConn, v *fakeVisitor, clientID, text string, t
 		atts = append(atts, file.att)
 	}
 	if v.conv == nil {
-		v.conv = &fakeConv{id: int64(100 + len(f.convs)), byClient: map[string]int64{}, status: "queued", visitor: v}
+		status := "queued"
+		if f.assistant {
+			status = "assistant"
+		}
+		v.conv = &fakeConv{id: int64(100 + len(f.convs)), byClient: map[string]int64{}, status: status, visitor: v}
 		f.convs = append(f.convs, v.conv)
 	}
 	conv := v.conv
@@ -315,8 +338,12 @@ func (f *fakeChat) message(c *fakeConn, v *fakeVisitor, clientID, text string, t
 			other.send(m)
 		}
 		if first {
+			status := map[string]any{"type": "status", "conversation_id": conv.id, "status": "queued", "position": 2}
+			if conv.status == "assistant" {
+				status = map[string]any{"type": "status", "conversation_id": conv.id, "status": "assistant"}
+			}
 			for _, other := range conns {
-				other.send(map[string]any{"type": "status", "conversation_id": conv.id, "status": "queued", "position": 2})
+				other.send(status)
 			}
 		}
 	}
@@ -365,6 +392,60 @@ func (f *fakeChat) operatorSays(conv *fakeConv, name, text string) {
 		c.send(map[string]any{"type": "status", "conversation_id": conv.id, "status": "assigned"})
 		c.send(m)
 	}
+}
+
+// assistantSays stores an answer of the virtual assistant and pushes it to
+// the citizen.
+func (f *fakeChat) assistantSays(conv *fakeConv, text string) fakeMessage {
+	f.mu.Lock()
+	m := conv.add("assistant", "Assistente virtuale", text, nil)
+	conns := conv.visitor.connList()
+	f.mu.Unlock()
+	for _, c := range conns {
+		c.send(m)
+	}
+	return m
+}
+
+// handOff moves the conversation from the assistant to the queue, as the
+// assistant does when the citizen asks for an operator.
+func (f *fakeChat) handOff(conv *fakeConv) {
+	f.mu.Lock()
+	conv.status = "queued"
+	conns := conv.visitor.connList()
+	f.mu.Unlock()
+	for _, c := range conns {
+		c.send(map[string]any{"type": "status", "conversation_id": conv.id, "status": "queued", "position": 1})
+	}
+}
+
+// giveFeedback records a feedback frame and answers it as the protocol says:
+// feedback_ok for an answer of the assistant in the visitor's conversation,
+// bad_frame or invalid_message otherwise.
+func (f *fakeChat) giveFeedback(c *fakeConn, v *fakeVisitor, convID, seq int64, useful *bool) {
+	if seq < 1 || useful == nil {
+		c.send(map[string]any{"type": "error", "code": "bad_frame", "message": "?"})
+		return
+	}
+	f.mu.Lock()
+	f.feedback = append(f.feedback, fakeFeedback{ConversationID: convID, Seq: seq, Useful: *useful})
+	conv := v.conv
+	if convID == 0 && conv != nil {
+		convID = conv.id
+	}
+	answer := false
+	if conv != nil && conv.id == convID && !f.refuseFeedback {
+		for _, m := range conv.msgs {
+			answer = answer || (m.Seq == seq && m.Author == "assistant")
+		}
+	}
+	f.mu.Unlock()
+	if !answer {
+		c.send(map[string]any{"type": "error", "code": "invalid_message", "seq": seq, "conversation_id": convID,
+			"message": "Non è possibile valutare questo messaggio."})
+		return
+	}
+	c.send(map[string]any{"type": "feedback_ok", "conversation_id": convID, "seq": seq, "useful": *useful})
 }
 
 func (f *fakeChat) operatorTyping(conv *fakeConv, name string, on bool) {

@@ -3,11 +3,13 @@ package widget
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
 
 	"github.com/dialogo-pa/dialogo/crm"
+	"github.com/dialogo-pa/dialogo/knowledge"
 	"github.com/dialogo-pa/dialogo/web/i18n"
 	"github.com/dialogo-pa/dialogo/web/static"
 )
@@ -27,19 +29,26 @@ const (
 	cspEmbed      = cspBase + "frame-ancestors *"
 )
 
-// pageView is what the chat page and the error page show.
+// pageView is what the chat page, the source page and the error page show.
 type pageView struct {
 	Lang      string
 	Tenant    crm.Tenant // zero on an error page that knows no ente
 	Embed     bool
 	Login     bool
+	Assistant bool // the ente's virtual assistant answers new conversations
 	Languages []langLink
 	Assets    pageAssets
 	// Client is the chat client's configuration, read by chat.js from a JSON
 	// data block.
 	Client *clientConfig
-	// Status is the HTTP status of an error page.
-	Status int
+	// Status is the HTTP status of an error page, and ErrorText the key of
+	// its explanation.
+	Status    int
+	ErrorText string
+	// Source is what a source page shows.
+	Source *sourceView
+	// CacheControl is the page's Cache-Control header; empty means no-cache.
+	CacheControl string
 }
 
 // T returns the text of key in the page's language.
@@ -62,6 +71,7 @@ type clientConfig struct {
 	Lang         string            `json:"lang"`
 	Embed        bool              `json:"embed"`
 	Login        bool              `json:"login"`
+	Assistant    bool              `json:"assistant"`   // the ente's assistant answers new conversations
 	Socket       string            `json:"socket"`      // path of the websocket
 	Attachments  string            `json:"attachments"` // upload path
 	LoginURL     string            `json:"login_url"`   // without the visitor token
@@ -92,6 +102,10 @@ func (w *Widget) chatPage(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	assistant, err := w.store.AssistantSettings(r.Context(), tenant.ID)
+	if err != nil {
+		return err
+	}
 	embed := r.URL.Query().Get("embed") == "1"
 	base := "/chat/" + url.PathEscape(tenant.Slug)
 	assets := w.pageAssets()
@@ -100,6 +114,7 @@ func (w *Widget) chatPage(rw http.ResponseWriter, r *http.Request) error {
 		Tenant:    tenant,
 		Embed:     embed,
 		Login:     w.loginEnabled,
+		Assistant: assistant.Enabled,
 		Languages: languages(lang, embed),
 		Assets:    assets,
 		Client: &clientConfig{
@@ -108,6 +123,7 @@ func (w *Widget) chatPage(rw http.ResponseWriter, r *http.Request) error {
 			Lang:         lang,
 			Embed:        embed,
 			Login:        w.loginEnabled,
+			Assistant:    assistant.Enabled,
 			Socket:       base + "/ws",
 			Attachments:  base + "/attachments",
 			LoginURL:     base + "/login",
@@ -152,9 +168,17 @@ func (w *Widget) errorPage(rw http.ResponseWriter, r *http.Request, err error) {
 		w.log.ErrorContext(r.Context(), "web chat page", "path", r.URL.Path, "error", err)
 	}
 	lang, embed := i18n.Lang(r), r.URL.Query().Get("embed") == "1"
+	text := "error.500.text"
+	switch {
+	case errors.Is(err, knowledge.ErrNotFound):
+		text = "error.404.source"
+	case status == http.StatusNotFound:
+		text = "error.404.text"
+	}
 	v := pageView{
 		Lang:      lang,
 		Status:    status,
+		ErrorText: text,
 		Assets:    w.pageAssets(),
 		Embed:     embed,
 		Languages: languages(lang, embed),
@@ -174,7 +198,11 @@ func (w *Widget) render(rw http.ResponseWriter, status int, name string, v pageV
 	}
 	h := rw.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
+	if v.CacheControl != "" {
+		h.Set("Cache-Control", v.CacheControl)
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
 	h.Set("Content-Language", v.Lang)
 	h.Set("Vary", "Accept-Language, Cookie")
 	if v.Embed {

@@ -23,6 +23,7 @@ import (
 // test's own.
 type env struct {
 	url    string
+	store  *crm.Store
 	tenant crm.Tenant
 	fake   *fakeChat
 }
@@ -46,7 +47,22 @@ func newEnv(t *testing.T, opts ...func(*widget.Config)) *env {
 	})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &env{url: ts.URL, tenant: tenant, fake: fake}
+	return &env{url: ts.URL, store: store, tenant: tenant, fake: fake}
+}
+
+// enableAssistant lets the ente's virtual assistant answer first, as an
+// administrator of the ente would: the page says so, and the fake chat
+// starts new conversations with the assistant.
+func (e *env) enableAssistant(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := e.store.EnsureStaff(ctx, e.tenant.ID, crm.StaffInput{
+		Email: "admin-" + randomHex(4) + "@comune.example.it", Name: "Alessandra Amministratrice",
+		Roles: []crm.Role{crm.RoleAdmin}, Password: "una password lunga abbastanza",
+	})
+	require.NoError(t, err)
+	require.NoError(t, e.store.SetAssistantSettings(ctx, admin.Actor(), crm.AssistantSettings{Enabled: true}))
+	e.fake.set(func(f *fakeChat) { f.assistant = true })
 }
 
 func withLogin(c *widget.Config) { c.LoginEnabled = true }

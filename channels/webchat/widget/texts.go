@@ -41,12 +41,25 @@ var texts = widgetTexts{i18n.Catalog{
 	"chat.attach":      {"it": "Allega un'immagine o un PDF", "en": "Attach an image or a PDF"},
 	"chat.login":       {"it": "Accedi con SPID/CIE", "en": "Log in with SPID/CIE"},
 	"chat.close":       {"it": "Chiudi la chat", "en": "Close the chat"},
+	"chat.operator":    {"it": "Parla con un operatore", "en": "Talk to an operator"},
+
+	// The page when the ente's virtual assistant answers first.
+	"page.intro_assistant": {"it": "Scrivi qui la tua domanda: ti risponde l'assistente virtuale del Comune. Se preferisci, puoi parlare con un operatore in qualsiasi momento.", "en": "Write your question here: the Comune's virtual assistant answers. If you prefer, you can talk to an operator at any time."},
 
 	// The error page.
 	"error.404.title": {"it": "Pagina non trovata", "en": "Page not found"},
 	"error.404.text":  {"it": "Questo indirizzo non corrisponde alla chat di nessun Comune. Controlla l'indirizzo, o cerca la chat nel sito del tuo Comune.", "en": "This address is not the chat of any Comune. Check the address, or look for the chat on your Comune's website."},
 	"error.500.title": {"it": "Si è verificato un errore", "en": "Something went wrong"},
 	"error.500.text":  {"it": "La chat non è disponibile in questo momento. Riprova tra qualche minuto.", "en": "The chat is not available right now. Please try again in a few minutes."},
+
+	// The page of a source of the knowledge base.
+	"source.skip":      {"it": "Vai al contenuto", "en": "Skip to the content"},
+	"source.back":      {"it": "Torna alla chat", "en": "Back to the chat"},
+	"source.note":      {"it": "Questa è la versione della pagina che l'assistente virtuale consulta.", "en": "This is the version of the page that the virtual assistant consults."},
+	"source.updated":   {"it": "Ultimo aggiornamento:", "en": "Last updated:"},
+	"source.owner":     {"it": "La pagina fa parte delle informazioni condivise da %s.", "en": "The page is part of the information shared by %s."},
+	"source.empty":     {"it": "Questa pagina non contiene testo.", "en": "This page has no text."},
+	"error.404.source": {"it": "Questa pagina non è tra quelle che l'assistente virtuale consulta: forse è stata rimossa. Puoi fare la tua domanda nella chat del Comune.", "en": "This page is not one of those the virtual assistant consults: it may have been removed. You can ask your question in the Comune's chat."},
 
 	// The embed script's launcher.
 	"embed.launcher": {"it": "Hai bisogno di aiuto?", "en": "Need help?"},
@@ -58,7 +71,7 @@ var texts = widgetTexts{i18n.Catalog{
 	"js.lost":               {"it": "Connessione persa, riprovo…", "en": "Connection lost, retrying…"},
 	"js.restored":           {"it": "Connessione ripristinata", "en": "Connection restored"},
 	"js.offline":            {"it": "Sei offline: i messaggi partiranno appena torna la connessione.", "en": "You are offline: your messages will be sent when the connection is back."},
-	"js.status_assistant":   {"it": "Ti risponde l'assistente virtuale", "en": "The virtual assistant is answering you"},
+	"js.status_assistant":   {"it": "Stai parlando con l'assistente virtuale del Comune. Puoi chiedere un operatore in qualsiasi momento.", "en": "You are talking with the Comune's virtual assistant. You can ask for an operator at any time."},
 	"js.status_queued":      {"it": "In attesa di un operatore", "en": "Waiting for a member of staff"},
 	"js.status_position":    {"it": "In attesa di un operatore: sei %d° in coda", "en": "Waiting for a member of staff: you are number %d in the queue"},
 	"js.status_assigned":    {"it": "Un operatore sta seguendo la conversazione", "en": "A member of staff is handling your conversation"},
@@ -88,4 +101,9 @@ var texts = widgetTexts{i18n.Catalog{
 	"js.login_cancelled":    {"it": "Accesso annullato: puoi continuare a scrivere senza accedere.", "en": "Login cancelled: you can go on writing without logging in."},
 	"js.login_failed":       {"it": "Non è stato possibile completare l'accesso con SPID/CIE. Riprova più tardi.", "en": "The login with SPID/CIE could not be completed. Please try again later."},
 	"js.error":              {"it": "Il messaggio non è stato accettato.", "en": "The message was not accepted."},
+	"js.operator_request":   {"it": "Vorrei parlare con un operatore", "en": "I would like to talk to an operator"},
+	"js.feedback_question":  {"it": "Ti è stata utile?", "en": "Was this helpful?"},
+	"js.useful":             {"it": "Utile", "en": "Helpful"},
+	"js.not_useful":         {"it": "Non utile", "en": "Not helpful"},
+	"js.feedback_thanks":    {"it": "Grazie, la tua valutazione è stata registrata.", "en": "Thank you, your rating has been recorded."},
 }}

@@ -7,6 +7,9 @@
 //	GET /chat/{ente}            the chat page; ?embed=1 is the page the embed
 //	                            script frames, without the page chrome
 //	GET /chat/{ente}/widget.js  the embed script, at a stable address
+//	GET /chat/{ente}/fonti/{name...}  a source of the knowledge base as the
+//	                            virtual assistant reads it, for the sources
+//	                            without an address of their own (SourcePath)
 //	GET /chat-assets/{hash}/{name}  the page's own script and styles, under
 //	                            content-hashed addresses cached for ever
 //
@@ -19,13 +22,19 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/dialogo-pa/dialogo/crm"
+	"github.com/dialogo-pa/dialogo/knowledge"
 )
 
 // Config is what the widget needs.
 type Config struct {
 	// Store finds the ente named in the address.
 	Store *crm.Store
+	// Pool is the database of the knowledge base, whose sources the source
+	// pages show. Nil: the pool of Store.
+	Pool *pgxpool.Pool
 	// LoginEnabled shows "Accedi con SPID/CIE", which leads to
 	// /chat/{ente}/login?visitor=<token> (served by package webchat).
 	LoginEnabled bool
@@ -40,6 +49,7 @@ type Config struct {
 // implements web.Area.
 type Widget struct {
 	store         *crm.Store
+	pool          *pgxpool.Pool
 	loginEnabled  bool
 	secureCookies bool
 	log           *slog.Logger
@@ -52,6 +62,7 @@ type Widget struct {
 func New(cfg Config) *Widget {
 	w := &Widget{
 		store:         cfg.Store,
+		pool:          cfg.Pool,
 		loginEnabled:  cfg.LoginEnabled,
 		secureCookies: cfg.SecureCookies,
 		log:           cfg.Logger,
@@ -60,6 +71,10 @@ func New(cfg Config) *Widget {
 	if w.log == nil {
 		w.log = slog.Default()
 	}
+	if w.pool == nil && cfg.Store != nil {
+		// A store made by crm.NewStore runs on a pool.
+		w.pool, _ = cfg.Store.DB().(*pgxpool.Pool)
+	}
 	return w
 }
 
@@ -67,6 +82,7 @@ func New(cfg Config) *Widget {
 func (w *Widget) Register(mux *http.ServeMux) {
 	mux.Handle("GET /chat/{ente}", w.page(w.chatPage))
 	mux.Handle("GET /chat/{ente}/widget.js", http.HandlerFunc(w.embedScript))
+	mux.Handle("GET /chat/{ente}/fonti/{name...}", w.page(w.sourcePage))
 	mux.Handle("GET "+assetPrefix+"{hash}/{name}", http.HandlerFunc(w.assets.serveHTTP))
 }
 
@@ -83,9 +99,10 @@ func (w *Widget) page(h pageHandler) http.Handler {
 }
 
 // statusOf is the one mapping from errors to HTTP status codes in this
-// package: an ente that does not exist is a 404, anything else is our fault.
+// package: an ente or a source of the knowledge base that does not exist is a
+// 404, anything else is our fault.
 func statusOf(err error) int {
-	if errors.Is(err, crm.ErrNotFound) {
+	if errors.Is(err, crm.ErrNotFound) || errors.Is(err, knowledge.ErrNotFound) {
 		return http.StatusNotFound
 	}
 	return http.StatusInternalServerError

@@ -10,8 +10,11 @@
 //     pending one;
 //   - closing the tab and coming back resumes the conversation: the visitor
 //     token and the conversation id are kept in localStorage.
-// Whatever the citizen or the staff wrote reaches the page only through
-// textContent; links are built as elements, never as HTML.
+// While the virtual assistant answers, the citizen can rate each of its
+// answers (remembered in localStorage, sent again until the server has it) and
+// ask for an operator at any time, with an ordinary message.
+// Whatever the citizen, the assistant or the staff wrote reaches the page only
+// through textContent; links are built as elements, never as HTML.
 
 const cfg = JSON.parse(document.getElementById('dlg-config').textContent);
 // Read by the Designers Italia validator: the page uses Bootstrap Italia.
@@ -23,7 +26,7 @@ const el = {
   attach: $('dlg-attach'), file: $('dlg-file'), files: $('dlg-files'), alert: $('dlg-alert'),
   typing: $('dlg-typing'), connection: $('dlg-connection'), convStatus: $('dlg-conv-status'),
   announce: $('dlg-announce'), login: $('dlg-login'), verified: $('dlg-verified'),
-  verifiedText: $('dlg-verified-text'), close: $('dlg-close'),
+  verifiedText: $('dlg-verified-text'), close: $('dlg-close'), operator: $('dlg-operator'),
 };
 
 // t returns a text of the page's language, with %s and %d replaced in order.
@@ -99,6 +102,8 @@ const state = {
   attachments: [], // uploaded, to go with the next message
   holdUntil: 0, // no sending before this time (rate limited)
   verified: false,
+  status: 'none', // of the current conversation, as the server last said
+  operatorAsked: false, // the citizen asked for an operator and the assistant has not answered yet
   loginPending: false, // the login page is open in another tab
   open: !framed, // whether the citizen can see the chat
   unread: 0,
@@ -176,6 +181,7 @@ function connect() {
     conn.ready = false;
     clearInterval(conn.pingTimer);
     el.attach.disabled = true;
+    enableFeedback(false);
     showTyping(null);
     if (conn.quiet) {
       conn.quiet = false;
@@ -252,9 +258,11 @@ const handlers = {
     conn.everUp = true;
     conn.silent = false;
     el.attach.disabled = false;
+    enableFeedback(true);
     updateLogin();
     startPing();
     flushOutbox();
+    flushFeedback();
   },
 
   message(f) {
@@ -272,6 +280,12 @@ const handlers = {
         markSent(f.client_id, f.seq, f.at);
       } else {
         show(renderMessage(f), f.author === 'citizen');
+        if (f.author === 'assistant' && state.operatorAsked) {
+          // The assistant answered the request: if it did not hand off, the
+          // citizen may ask again.
+          state.operatorAsked = false;
+          updateOperator();
+        }
         if (f.author !== 'citizen') {
           showTyping(null);
           if (!seeing()) setUnread(state.unread + 1);
@@ -297,7 +311,18 @@ const handlers = {
     showStatus(f);
   },
 
+  feedback_ok(f) {
+    const key = `${f.conversation_id}:${f.seq}`;
+    if (feedbackPending.get(key) !== f.useful) return; // an older choice, already replaced
+    feedbackPending.delete(key);
+    say(t('feedback_thanks'));
+  },
+
   error(f) {
+    if (typeof f.seq === 'number' && !f.client_id) {
+      feedbackRefused(f);
+      return;
+    }
     const waiting = f.client_id && state.outbox.find((m) => m.client_id === f.client_id);
     switch (f.code) {
       case 'rate_limited':
@@ -462,6 +487,39 @@ function appendText(parent, text) {
   parent.append(text.slice(last));
 }
 
+// isQuote tells a line of a quotation: "> " and what is quoted, as the
+// assistant quotes the page it answers from.
+const isQuote = (line) => line.startsWith('> ') || line === '>';
+
+// messageText is the text of a message, its line breaks kept. In what the
+// assistant and the staff write, lines that start with "> " are a quotation.
+function messageText(text, quotes) {
+  const lines = text.split('\n');
+  if (!quotes || !lines.some(isQuote)) {
+    const p = node('p', 'dlg-msg__text');
+    appendText(p, text);
+    return p;
+  }
+  const div = node('div', 'dlg-msg__text');
+  const blocks = [];
+  for (const line of lines) {
+    const quoted = isQuote(line);
+    const last = blocks[blocks.length - 1];
+    const content = quoted ? line.slice(2) : line;
+    if (last && last.quoted === quoted) last.lines.push(content);
+    else blocks.push({ quoted, lines: [content] });
+  }
+  for (const { quoted, lines: ls } of blocks) {
+    // The blank lines around a quotation are the block's own margins.
+    const content = ls.join('\n').replace(/^\n+|\n+$/g, '');
+    if (!content) continue;
+    const n = node(quoted ? 'blockquote' : 'p', quoted ? 'dlg-quote' : 'dlg-msg__para');
+    appendText(n, content);
+    div.append(n);
+  }
+  return div;
+}
+
 const timeFormat = new Intl.DateTimeFormat(cfg.lang, { hour: '2-digit', minute: '2-digit' });
 const dateTimeFormat = new Intl.DateTimeFormat(cfg.lang, {
   day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit',
@@ -491,6 +549,7 @@ function renderMessage(f) {
   });
   b.dataset.seq = f.seq;
   if (f.author === 'citizen') setDeliveryOf(b, 'sent');
+  if (f.author === 'assistant' && f.text) b.append(feedbackGroup(f.conversation_id ?? state.conversation, f.seq));
   return b;
 }
 
@@ -508,11 +567,7 @@ function bubble({ ours, author, name, text, files, at }) {
     who.textContent = t('operator');
   }
   b.append(who);
-  if (text) {
-    const p = node('p', 'dlg-msg__text');
-    appendText(p, text);
-    b.append(p);
-  }
+  if (text) b.append(messageText(text, !ours));
   if (files && files.length) b.append(fileList(files));
   const meta = node('span', 'dlg-msg__meta');
   const time = node('time', '', formatTime(at));
@@ -616,6 +671,9 @@ function showStatus(f) {
     resolved: t('status_resolved'),
   };
   el.convStatus.textContent = texts[f.status] || '';
+  if (f.status !== state.status && f.status !== 'assistant') state.operatorAsked = false;
+  state.status = f.status || 'none';
+  updateOperator();
 }
 
 function showContact(contact) {
@@ -719,6 +777,104 @@ function say(text) {
   el.announce.textContent = text;
 }
 
+// ---- Feedback on the assistant's answers: "Utile" or "Non utile" under each
+// one. The choice is kept in localStorage (the buttons show it again after a
+// reload) and sent at once; until the server has it, it is sent again after
+// each reconnection. The buttons wait while the chat is offline.
+
+const feedbackPending = new Map(); // "conversation:seq" → useful, not yet stored by the server
+
+function feedbackStorageKey(conversation, seq) {
+  return `feedback:${conversation}:${seq}`;
+}
+
+// A thumb drawn here, as Bootstrap Italia's sprite has none; down is up turned over.
+function thumbIcon(down) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('class', 'icon icon-sm dlg-thumb');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const g = document.createElementNS(ns, 'g');
+  if (down) g.setAttribute('transform', 'rotate(180 12 12)');
+  const cuff = document.createElementNS(ns, 'rect');
+  for (const [k, v] of Object.entries({ x: 2, y: 10, width: 4, height: 11, rx: 1 })) cuff.setAttribute(k, v);
+  const hand = document.createElementNS(ns, 'path');
+  hand.setAttribute('d', 'M8 21h9.3a2 2 0 0 0 1.9-1.4l2.3-7A2 2 0 0 0 19.6 10H14.5l.9-4.4A2 2 0 0 0 13.4 3h-.6L8 10z');
+  g.append(cuff, hand);
+  svg.append(g);
+  return svg;
+}
+
+function feedbackGroup(conversation, seq) {
+  const group = node('div', 'dlg-feedback');
+  group.setAttribute('role', 'group');
+  group.dataset.conversation = conversation;
+  group.dataset.seq = seq;
+  const question = node('span', 'dlg-feedback__question', t('feedback_question'));
+  question.id = `dlg-feedback-${conversation}-${seq}`;
+  group.setAttribute('aria-labelledby', question.id);
+  group.append(question);
+  const stored = storage.get(feedbackStorageKey(conversation, seq));
+  for (const useful of [true, false]) {
+    const b = node('button', 'dlg-feedback__button');
+    b.type = 'button';
+    b.dataset.useful = String(useful);
+    b.title = t(useful ? 'useful' : 'not_useful');
+    b.setAttribute('aria-pressed', String(stored === (useful ? 'up' : 'down')));
+    b.disabled = !conn.ready;
+    b.append(thumbIcon(!useful), node('span', 'visually-hidden', t(useful ? 'useful' : 'not_useful')));
+    b.addEventListener('click', () => giveFeedback(group, useful));
+    group.append(b);
+  }
+  return group;
+}
+
+function showFeedback(group, useful) {
+  for (const b of group.querySelectorAll('button')) {
+    b.setAttribute('aria-pressed', String(useful != null && b.dataset.useful === String(useful)));
+  }
+}
+
+function giveFeedback(group, useful) {
+  const conversation = Number(group.dataset.conversation);
+  const seq = Number(group.dataset.seq);
+  showFeedback(group, useful);
+  storage.set(feedbackStorageKey(conversation, seq), useful ? 'up' : 'down');
+  feedbackPending.set(`${conversation}:${seq}`, useful);
+  sendFrame({ type: 'feedback', conversation_id: conversation, seq, useful });
+}
+
+function flushFeedback() {
+  if (!conn.ready) return;
+  for (const [key, useful] of feedbackPending) {
+    const [conversation, seq] = key.split(':').map(Number);
+    sendFrame({ type: 'feedback', conversation_id: conversation, seq, useful });
+  }
+}
+
+function enableFeedback(on) {
+  for (const b of el.log.querySelectorAll('.dlg-feedback__button')) b.disabled = !on;
+}
+
+// feedbackRefused handles an error about feedback: sent again later when the
+// server could not take it now, forgotten when it can never be stored.
+function feedbackRefused(f) {
+  const key = `${f.conversation_id}:${f.seq}`;
+  if (f.code === 'rate_limited' || f.code === 'unavailable') {
+    const wait = Number(f.retry_after_ms) > 0 ? Number(f.retry_after_ms) : 3000;
+    setTimeout(flushFeedback, wait + 50);
+    return;
+  }
+  if (!feedbackPending.has(key)) return;
+  feedbackPending.delete(key);
+  storage.remove(feedbackStorageKey(f.conversation_id, f.seq));
+  const group = el.log.querySelector(`.dlg-feedback[data-conversation="${Number(f.conversation_id)}"][data-seq="${Number(f.seq)}"]`);
+  if (group) showFeedback(group, null);
+  showAlert(f.message || t('error'));
+}
+
 // ---- Writing.
 
 let typingOn = false;
@@ -754,17 +910,42 @@ function submit() {
     showAlert(t('too_long', state.limits.max_text));
     return;
   }
-  const m = { client_id: newClientId(), text, attachments: state.attachments, at: new Date().toISOString() };
+  const attachments = state.attachments;
   state.attachments = [];
   showChips();
+  el.input.value = '';
+  typing(false);
+  send(text, attachments);
+  el.input.focus();
+}
+
+// send puts a message in the outbox, shows it and sends it when it can.
+function send(text, attachments) {
+  const m = { client_id: newClientId(), text, attachments, at: new Date().toISOString() };
   state.outbox.push(m);
   saveOutbox();
   showPending(m);
-  el.input.value = '';
-  typing(false);
   clearAlert();
   flushOutbox();
+}
+
+// "Parla con un operatore" sends an ordinary message, which the assistant
+// answers by handing the conversation off to a team's queue: the request is in
+// the conversation, for the operator to see.
+el.operator?.addEventListener('click', () => {
+  state.operatorAsked = true;
+  updateOperator();
+  send(t('operator_request'), []);
   el.input.focus();
+});
+
+// The button shows while the assistant answers: in a conversation with it, or
+// before the next conversation when the ente's assistant answers first.
+function updateOperator() {
+  if (!el.operator) return;
+  const next = state.status === 'none' || state.status === 'resolved';
+  el.operator.hidden = !(state.status === 'assistant' || (cfg.assistant && next));
+  el.operator.disabled = state.operatorAsked;
 }
 
 function showPending(m) {
