@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -20,6 +21,10 @@ type otherEnte struct {
 	twin          int64 // a second contact with the same name
 	conversation  int64
 	suggestion    int64
+	// answered is a conversation in which the assistant answered a question.
+	answered int64
+	// knowledgeSource names a source of B's knowledge base.
+	knowledgeSource string
 }
 
 func (e *env) newOtherEnte() otherEnte {
@@ -51,6 +56,16 @@ func (e *env) newOtherEnte() otherEnte {
 	require.NoError(t, err)
 	require.Len(t, ms, 1)
 	b.suggestion = ms[0].ID
+
+	asked := e.assistantConversation(b.tenant, visitor("Ugo Foscolo"), "Domanda riservata "+marker)
+	e.assistantReplies(b.tenant, asked, crm.AssistantReply{Text: "Risposta riservata " + marker, Kind: crm.AnswerKnowledge,
+		Question: "Domanda riservata " + marker})
+	b.answered = asked.Message.ConversationID
+	require.NoError(t, e.store.SetAssistantSettings(ctx, sys, crm.AssistantSettings{Enabled: true,
+		OfficeHours: "Orari riservati " + marker, Alternatives: "Recapiti riservati " + marker}))
+	require.NoError(t, e.store.SetTeamTopics(ctx, sys, b.team.ID, []string{"riservato"}))
+	b.knowledgeSource = "riservato/" + marker + ".md"
+	e.addKnowledgeSource(b.tenant, b.knowledgeSource, "# Riservato\n\nTesto riservato "+marker)
 	return b
 }
 
@@ -72,6 +87,7 @@ func TestTenantIsolation(t *testing.T) {
 		"contact_id":      b.contact,
 		"conversation_id": b.conversation,
 		"suggestion_id":   b.suggestion,
+		"team_id":         b.team.ID,
 	}
 	// Bodies that would succeed on A's own resources, so that only the tenant
 	// makes the difference.
@@ -81,6 +97,7 @@ func TestTenantIsolation(t *testing.T) {
 		"POST /api/v1/contacts/{contact_id}/consents":           map[string]any{"channel": "email", "purpose": "information", "granted": false, "source": "test"},
 		"POST /api/v1/conversations/{conversation_id}/assign":   map[string]any{"assignee_id": a.staff[crm.RoleAdmin].ID},
 		"POST /api/v1/conversations/{conversation_id}/messages": map[string]any{"text": "Buongiorno"},
+		"PUT /api/v1/teams/{team_id}/topics":                    map[string]any{"topics": []string{"tari"}},
 	}
 	auditBefore := auditCount(t, e, b.ID)
 
@@ -108,7 +125,7 @@ func TestTenantIsolation(t *testing.T) {
 		})
 	}
 	admin.t = t
-	require.GreaterOrEqual(t, resourceRoutes, 13)
+	require.GreaterOrEqual(t, resourceRoutes, 17)
 
 	// B's ids in bodies and query strings reach nothing either.
 	admin.do("POST", "/api/v1/contacts/"+id(mine)+"/merge", map[string]any{"source_id": b.contact, "reason": "test"}).
@@ -120,11 +137,15 @@ func TestTenantIsolation(t *testing.T) {
 		"/api/v1/audit?contact_id=" + id(b.contact),
 		"/api/v1/contacts?codice_fiscale=" + b.codiceFiscale,
 		"/api/v1/contacts?q=" + b.marker,
+		"/api/v1/assistant/answers?conversation_id=" + id(b.answered),
 	} {
 		res := admin.do("GET", q, nil)
 		require.Equal(t, http.StatusOK, res.status, q)
 		require.JSONEq(t, `{"items":[],"next":""}`, res.text(), q)
 	}
+	// Nor does a name: B's knowledge source is not A's to remove.
+	admin.do("DELETE", "/api/v1/knowledge/sources?name="+url.QueryEscape(b.knowledgeSource), nil).
+		requireProblem(http.StatusNotFound, "")
 	// No list shows anything of B.
 	for _, rt := range e.server.routes() {
 		if rt.method != "GET" || strings.Contains(rt.path, "{") || !strings.HasPrefix(rt.path, "/api/v1/") {
@@ -151,6 +172,10 @@ func TestTenantIsolation(t *testing.T) {
 	ms, err := e.store.MergeSuggestions(ctx, b.ID, 0, 10)
 	require.NoError(t, err)
 	require.Len(t, ms, 1)
+	require.Equal(t, []string{b.knowledgeSource}, e.knowledgeSources(b.ID))
+	tts, err := e.store.TeamsTopics(ctx, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"riservato"}, tts[0].Topics)
 	require.Equal(t, auditBefore, auditCount(t, e, b.ID), "no fascicolo read or other action was recorded in B")
 }
 
@@ -203,6 +228,20 @@ func TestRoles(t *testing.T) {
 		{crm.RoleKnowledgeEditor, "GET", "/api/v1/me", http.StatusOK},
 		{crm.RoleKnowledgeEditor, "GET", "/api/v1/teams", http.StatusOK},
 		{crm.RoleKnowledgeEditor, "GET", "/api/v1/staff", http.StatusForbidden},
+
+		{crm.RoleCommunication, "GET", "/api/v1/assistant/settings", http.StatusOK},
+		{crm.RoleKnowledgeEditor, "GET", "/api/v1/assistant/settings", http.StatusOK},
+		{crm.RoleSupervisor, "PUT", "/api/v1/assistant/settings", http.StatusForbidden},
+		{crm.RoleSupervisor, "PUT", "/api/v1/teams/" + id(tn.team.ID) + "/topics", http.StatusForbidden},
+
+		{crm.RoleOperator, "GET", "/api/v1/assistant/answers", http.StatusForbidden},
+		{crm.RoleCommunication, "GET", "/api/v1/assistant/answers", http.StatusForbidden},
+		{crm.RoleKnowledgeEditor, "GET", "/api/v1/assistant/answers", http.StatusOK},
+		{crm.RoleSupervisor, "GET", "/api/v1/assistant/answers", http.StatusOK},
+
+		{crm.RoleOperator, "DELETE", "/api/v1/knowledge/sources?name=nessuno.md", http.StatusForbidden},
+		{crm.RoleSupervisor, "DELETE", "/api/v1/knowledge/sources?name=nessuno.md", http.StatusForbidden},
+		{crm.RoleKnowledgeEditor, "DELETE", "/api/v1/knowledge/sources?name=nessuno.md", http.StatusNotFound},
 	} {
 		t.Run(string(tc.role)+" "+tc.method+" "+tc.path, func(t *testing.T) {
 			c := clients[tc.role]

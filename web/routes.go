@@ -36,6 +36,11 @@ var (
 	desk        = access{roles: []crm.Role{crm.RoleOperator, crm.RoleSupervisor}}
 	supervisors = access{roles: []crm.Role{crm.RoleSupervisor}}
 	admins      = access{roles: []crm.Role{crm.RoleAdmin}}
+	// knowledgeEditors keep the assistant's knowledge base.
+	knowledgeEditors = access{roles: []crm.Role{crm.RoleKnowledgeEditor}}
+	// answerReviewers read why the assistant answered what it did: the
+	// knowledge editors, to mend the knowledge base, and the supervisors.
+	answerReviewers = access{roles: []crm.Role{crm.RoleKnowledgeEditor, crm.RoleSupervisor}}
 )
 
 // routes is the server's route table: every endpoint, in one place. The ids in
@@ -68,11 +73,19 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/conversations/{conversation_id}/resolve", desk, s.resolveConversation},
 		{"POST", "/api/v1/conversations/{conversation_id}/reopen", desk, s.reopenConversation},
 		{"POST", "/api/v1/conversations/{conversation_id}/messages", desk, s.postMessage},
+		{"POST", "/api/v1/conversations/{conversation_id}/handback", desk, s.handBack},
+		{"GET", "/api/v1/conversations/{conversation_id}/handoff", desk, s.getHandoff},
 
 		{"POST", "/api/v1/fascicolo/import", admins, s.importFascicolo},
 
 		{"GET", "/api/v1/audit", supervisors, s.auditLog},
+		{"GET", "/api/v1/assistant/settings", authenticated, s.getAssistantSettings},
+		{"PUT", "/api/v1/assistant/settings", admins, s.setAssistantSettings},
+		{"GET", "/api/v1/assistant/answers", answerReviewers, s.listAssistantAnswers},
+		{"DELETE", "/api/v1/knowledge/sources", knowledgeEditors, s.removeKnowledgeSource},
+
 		{"GET", "/api/v1/teams", authenticated, s.listTeams},
+		{"PUT", "/api/v1/teams/{team_id}/topics", admins, s.setTeamTopics},
 		{"GET", "/api/v1/staff", desk, s.listStaff},
 		{"POST", "/api/v1/tokens", admins, s.createToken},
 	}

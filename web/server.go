@@ -34,7 +34,8 @@ import (
 type Config struct {
 	// Store is the CRM every handler works on.
 	Store *crm.Store
-	// Pool is pinged by GET /healthz.
+	// Pool is pinged by GET /healthz, and holds the knowledge base that
+	// DELETE /api/v1/knowledge/sources removes from.
 	Pool *pgxpool.Pool
 	// Logger receives the access log and the errors behind 500 responses;
 	// nil means slog.Default().

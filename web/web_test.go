@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
@@ -33,6 +34,7 @@ const testPassword = "una password lunga abbastanza"
 type env struct {
 	t        *testing.T
 	store    *crm.Store
+	pool     *pgxpool.Pool // the server's, for the knowledge base, which has no store
 	server   *Server
 	url      string
 	registry *prometheus.Registry
@@ -57,7 +59,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	s := New(cfg)
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &env{t: t, store: cfg.Store, server: s, url: ts.URL, registry: cfg.Registry}
+	return &env{t: t, store: cfg.Store, pool: cfg.Pool, server: s, url: ts.URL, registry: cfg.Registry}
 }
 
 // tenant is an ente made for one test, with one staff member per role and a team.

@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,6 +42,8 @@ func (c *Console) action(w http.ResponseWriter, r *http.Request, rq *request, su
 func (c *Console) actionMessage(lang string, err error) string {
 	var fe *crm.FieldError
 	switch {
+	case errors.Is(err, errAssistantOff):
+		return texts.T(lang, "handback.assistant_off")
 	case errors.As(err, &fe):
 		if key := "invalid." + fe.Field; texts[key] != nil {
 			return texts.T(lang, key)
@@ -134,6 +137,27 @@ func (c *Console) reopen(w http.ResponseWriter, r *http.Request, rq *request) er
 		return err
 	})
 }
+
+// handBack gives the conversation back to the virtual assistant, which
+// answers the citizen's next messages. An ente whose assistant is off has
+// nobody to give it to.
+func (c *Console) handBack(w http.ResponseWriter, r *http.Request, rq *request) error {
+	return c.action(w, r, rq, "handback.done", func(id int64) error {
+		settings, err := c.store.AssistantSettings(r.Context(), rq.staff.TenantID)
+		if err != nil {
+			return err
+		}
+		if !settings.Enabled {
+			return errAssistantOff
+		}
+		_, err = c.store.HandBack(r.Context(), rq.actor(), id)
+		return err
+	})
+}
+
+// errAssistantOff refuses to hand a conversation back to an assistant that
+// does not answer.
+var errAssistantOff = fmt.Errorf("%w: the ente's virtual assistant is off", crm.ErrConflict)
 
 // setAvailability switches the operator between available and away.
 func (c *Console) setAvailability(w http.ResponseWriter, r *http.Request, rq *request) error {

@@ -1,7 +1,10 @@
 // Package console is the staff's operator console at /console: the inbox of
 // conversations with its queues, the conversation with the citizen's history
 // across every channel and the citizen panel (identities, consents, the
-// fascicolo), and the supervisor's view of queues and operators.
+// fascicolo), the supervisor's view of queues and operators, and the
+// knowledge section: the sources of the assistant's knowledge base, which
+// knowledge editors upload, fetch by URL and remove, and the assistant's
+// recent answers with the passages it retrieved for each.
 //
 // Pages are rendered on the server with html/template, in Italian or English,
 // and every action is an ordinary form POST with a CSRF token that answers
@@ -31,7 +34,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/dialogo-pa/dialogo/crm"
+	"github.com/dialogo-pa/dialogo/knowledge"
 	"github.com/dialogo-pa/dialogo/web"
 	"github.com/dialogo-pa/dialogo/web/i18n"
 )
@@ -52,6 +58,19 @@ type Config struct {
 	// Logins throttles failed sign-ins; pass the API's (web.Config.Logins) so
 	// that the two forms share one budget. Nil: one of the console's own.
 	Logins *web.LoginLimiter
+	// Pool is the database of the knowledge base, which the knowledge
+	// section lists and changes. Nil: the section says it is not available.
+	Pool *pgxpool.Pool
+	// Embedder embeds the documents that knowledge editors upload or list by
+	// URL: it must be the one the assistant searches with. Nil: the section
+	// lists the sources and removes them, but adds none.
+	Embedder knowledge.Embedder
+	// KnowledgeClient fetches the pages of the URLs that knowledge editors
+	// list. Nil: a client that reaches public addresses only, so that a URL
+	// cannot make the server call its own network (loopback, private and
+	// link-local addresses), and uses no proxy; pass one of your own where
+	// the ente's pages are on its intranet or behind a proxy.
+	KnowledgeClient *http.Client
 }
 
 // Console serves the operator console. It implements web.Area.
@@ -63,6 +82,10 @@ type Console struct {
 
 	pages  *pages
 	logins *web.LoginLimiter
+
+	pool     *pgxpool.Pool
+	embedder knowledge.Embedder
+	fetcher  *http.Client
 }
 
 // New returns the console. It panics if the templates do not parse, which is a
@@ -75,6 +98,13 @@ func New(cfg Config) *Console {
 		secure: cfg.SecureCookies,
 		pages:  mustParsePages(),
 		logins: cfg.Logins,
+
+		pool:     cfg.Pool,
+		embedder: cfg.Embedder,
+		fetcher:  cfg.KnowledgeClient,
+	}
+	if c.fetcher == nil {
+		c.fetcher = publicOnlyClient()
 	}
 	if c.logins == nil {
 		c.logins = web.NewLoginLimiter()
@@ -93,6 +123,8 @@ const (
 	signedIn                 // any staff member with a session
 	desk                     // operators and supervisors (and admins)
 	supervisor               // supervisors (and admins)
+	editor                   // knowledge editors (and admins)
+	answers                  // knowledge editors and supervisors (and admins)
 )
 
 // handlerFunc is the shape of the console's handlers: they write a success,
@@ -130,11 +162,18 @@ func (c *Console) routes() []route {
 		{"POST /console/conversations/{conversation_id}/priority", desk, c.setPriority},
 		{"POST /console/conversations/{conversation_id}/resolve", desk, c.resolve},
 		{"POST /console/conversations/{conversation_id}/reopen", desk, c.reopen},
+		{"POST /console/conversations/{conversation_id}/handback", desk, c.handBack},
 		{"GET /console/conversations/{conversation_id}/fascicolo", desk, c.fascicolo},
 		{"GET /console/attachments/{token}", desk, c.attachment},
 
 		{"GET /console/supervisor", supervisor, c.supervisor},
 		{"GET /console/supervisor/stats", supervisor, c.supervisorStats},
+
+		{"GET /console/knowledge", editor, c.knowledgeSources},
+		{"POST /console/knowledge/upload", editor, c.uploadSource},
+		{"POST /console/knowledge/urls", editor, c.ingestURLs},
+		{"POST /console/knowledge/remove", editor, c.removeSource},
+		{"GET /console/knowledge/answers", answers, c.assistantAnswers},
 
 		{"GET /console/ws", desk, c.websocket},
 	}
@@ -217,7 +256,10 @@ const maxFormBytes = 1 << 20
 // authorize finds the session and checks the route's access and, for unsafe
 // methods, the CSRF token.
 func (c *Console) authorize(w http.ResponseWriter, r *http.Request, rt route, rq *request) error {
-	if r.Method == http.MethodPost {
+	if upload := rt.upload(); upload.limit > 0 && r.Method == http.MethodPost {
+		// A form with a file: read after the session is checked.
+		r.Body = http.MaxBytesReader(w, r.Body, upload.limit)
+	} else if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
 			return fmt.Errorf("%w: the form cannot be read: %v", crm.ErrInvalid, err)
@@ -252,9 +294,19 @@ func (c *Console) authorize(w http.ResponseWriter, r *http.Request, rt route, rq
 		err = rq.actor().Require(crm.RoleOperator, crm.RoleSupervisor)
 	case supervisor:
 		err = rq.actor().Require(crm.RoleSupervisor)
+	case editor:
+		err = rq.actor().Require(crm.RoleKnowledgeEditor)
+	case answers:
+		err = rq.actor().Require(crm.RoleKnowledgeEditor, crm.RoleSupervisor)
 	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", errNoAccess, err)
+	}
+	// A file is read only once the session and the role are known.
+	if upload := rt.upload(); upload.limit > 0 && r.Method == http.MethodPost {
+		if err := parseUpload(r, rq.lang, upload); err != nil {
+			return err
+		}
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && !validCSRF(r, csrf) {
 		return errBadCSRF
@@ -348,6 +400,8 @@ func (c *Console) errorMessage(lang string, err error, status int) string {
 		return texts.T(lang, "error.csrf")
 	case errors.Is(err, errNoAccess):
 		return texts.T(lang, "error.no_access")
+	case errors.Is(err, errKnowledgeOff):
+		return texts.T(lang, "knowledge.unavailable")
 	}
 	var fe *crm.FieldError
 	if errors.As(err, &fe) {
@@ -485,8 +539,11 @@ type errorView struct {
 
 func (c *Console) renderError(w http.ResponseWriter, r *http.Request, rq *request, status int, message string) {
 	nav := ""
-	if rq.signedIn() && rq.actor().Has(crm.RoleOperator, crm.RoleSupervisor) {
+	switch {
+	case rq.signedIn() && rq.actor().Has(crm.RoleOperator, crm.RoleSupervisor):
 		nav = "inbox"
+	case rq.signedIn() && rq.actor().Has(crm.RoleKnowledgeEditor):
+		nav = "knowledge"
 	}
 	heading := texts.T(rq.lang, "error.heading")
 	if key := "error.heading." + strconv.Itoa(status); texts[key] != nil {

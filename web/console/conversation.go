@@ -26,8 +26,43 @@ type conversationView struct {
 	Messages []messageView
 	Compact  compactList
 	Citizen  citizenView
-	Reply    replyForm
-	Texts    map[string]string
+	// Handoff is what the virtual assistant left for the operator when it
+	// handed the conversation off; nil when it did not.
+	Handoff *handoffView
+	Reply   replyForm
+	Texts   map[string]string
+}
+
+// handoffView is the assistant's summary of a conversation it handed off.
+type handoffView struct {
+	Reason string // in words, in the operator's language
+	At     *time.Time
+	// Lines are the summary's lines: the template keeps its line breaks.
+	Lines []string
+}
+
+// handoff reads what the assistant left when it handed the conversation off.
+func (c *Console) handoff(ctx context.Context, rq *request, conv crm.Conversation) (*handoffView, error) {
+	h, err := c.store.ConversationHandoff(ctx, rq.staff.TenantID, conv.ID)
+	if err != nil {
+		return nil, err
+	}
+	// Handing the conversation back to the assistant clears the reason: the
+	// summary was about a handoff that is over.
+	if h.Reason == "" {
+		return nil, nil
+	}
+	v := &handoffView{Reason: texts.T(rq.lang, "handoff.reason."+h.Reason), At: h.At}
+	if texts["handoff.reason."+h.Reason] == nil {
+		v.Reason = h.Reason
+	}
+	for line := range strings.SplitSeq(strings.TrimSpace(strings.ReplaceAll(h.Summary, "\r\n", "\n")), "\n") {
+		v.Lines = append(v.Lines, strings.TrimRight(line, " \t"))
+	}
+	if len(v.Lines) == 1 && v.Lines[0] == "" {
+		v.Lines = nil
+	}
+	return v, nil
 }
 
 // replyForm is the reply box. ClientID makes a form sent twice (a double
@@ -51,10 +86,13 @@ type summaryView struct {
 	Mine         bool
 	CanTake      bool // not the operator's, and they are under their maximum
 	AtMax        bool
-	Max          int
-	Transfer     []transferGroup
-	Priorities   []option
-	Tags         string
+	// CanHandBack: the conversation waits for an operator or has one, and
+	// the ente's virtual assistant is on to take it back.
+	CanHandBack bool
+	Max         int
+	Transfer    []transferGroup
+	Priorities  []option
+	Tags        string
 }
 
 type transferGroup struct {
@@ -72,6 +110,7 @@ type messageView struct {
 	crm.Message
 	Kind        string // in, out, note, system
 	Author      string
+	Assistant   bool // written by the virtual assistant: an answer, or its summary at a handoff
 	Current     bool // of the open conversation
 	Separator   *separator
 	Attachments []attachmentView
@@ -141,6 +180,10 @@ func (c *Console) conversation(w http.ResponseWriter, r *http.Request, rq *reque
 	if err != nil {
 		return err
 	}
+	handoff, err := c.handoff(ctx, rq, conv)
+	if err != nil {
+		return err
+	}
 	title := contact.DisplayName
 	if title == "" {
 		title = texts.T(rq.lang, "contact.anonymous")
@@ -152,6 +195,7 @@ func (c *Console) conversation(w http.ResponseWriter, r *http.Request, rq *reque
 		Messages: c.messageViews(rq.lang, history, conv, contact.DisplayName, names, 0),
 		Compact:  compactList{Items: mine, CurrentID: conv.ID},
 		Citizen:  citizen,
+		Handoff:  handoff,
 		Reply: replyForm{CSRF: rq.csrf, ConvID: conv.ID, ClientID: "f-" + randomID(12), Channel: conv.Channel,
 			MaxLen: crm.MaxTextLen},
 		Texts: jsTexts(rq.lang),
@@ -186,6 +230,13 @@ func (c *Console) summary(r *http.Request, rq *request, conv crm.Conversation) (
 	}
 	s.Max, s.AtMax = max, load >= max
 	s.CanTake = !s.Mine && conv.Status != crm.StatusResolved && !s.AtMax
+	if conv.Status == crm.StatusQueued || conv.Status == crm.StatusAssigned {
+		settings, err := c.store.AssistantSettings(ctx, rq.staff.TenantID)
+		if err != nil {
+			return s, err
+		}
+		s.CanHandBack = settings.Enabled
+	}
 	teams, err := c.store.Teams(ctx, rq.staff.TenantID)
 	if err != nil {
 		return s, err
@@ -272,7 +323,7 @@ func (c *Console) messageViews(lang string, msgs []crm.Message, conv crm.Convers
 	names map[int64]string, prevConv int64) []messageView {
 	out := make([]messageView, 0, len(msgs))
 	for _, m := range msgs {
-		v := messageView{Message: m, Current: m.ConversationID == conv.ID}
+		v := messageView{Message: m, Current: m.ConversationID == conv.ID, Assistant: m.AuthorKind == crm.AuthorAssistant}
 		switch {
 		case m.Direction == crm.Internal && m.AuthorKind == crm.AuthorSystem:
 			v.Kind = "system"

@@ -91,10 +91,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, rq *request) err
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Path: "/console/login", MaxAge: -1,
 		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteStrictMode})
 	next := v.Next
-	if !st.Actor().Has(crm.RoleOperator, crm.RoleSupervisor) {
-		// Someone without a desk role has nothing to see here; the error
-		// page says so and offers to sign out.
-		next = "/console"
+	if a := st.Actor(); !a.Has(crm.RoleOperator, crm.RoleSupervisor) {
+		// Someone without a desk role goes to their own section; someone
+		// with none has nothing to see here, and the error page says so and
+		// offers to sign out.
+		next = homeOf(a)
+		if a.Has(crm.RoleKnowledgeEditor) && strings.HasPrefix(v.Next, knowledgePath) {
+			next = v.Next
+		}
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil

@@ -16,6 +16,7 @@ import (
 	_ "time/tzdata" // the console shows times in Rome wherever the server runs
 
 	"github.com/dialogo-pa/dialogo/crm"
+	"github.com/dialogo-pa/dialogo/knowledge"
 	"github.com/dialogo-pa/dialogo/web/i18n"
 	"github.com/dialogo-pa/dialogo/web/static"
 )
@@ -42,7 +43,7 @@ type pages struct {
 
 // pageNames are the files of templates/ that are pages; layout.html and
 // shared.html go into every set.
-var pageNames = []string{"login", "inbox", "conversation", "supervisor", "error"}
+var pageNames = []string{"login", "inbox", "conversation", "supervisor", "knowledge", "answers", "error"}
 
 func mustParsePages() *pages {
 	p := &pages{sets: map[string]map[string]*template.Template{}}
@@ -81,12 +82,16 @@ func (c *Console) render(w http.ResponseWriter, status int, lang, page, tmpl str
 type layout struct {
 	Lang       string
 	Title      string
-	Nav        string // the current section: inbox, supervisor
-	PageKind   string // for the script: login, inbox, conversation, supervisor, error
+	Nav        string // the current section: inbox, supervisor, knowledge
+	PageKind   string // for the script: login, inbox, conversation, supervisor, knowledge, error
 	Tenant     crm.Tenant
 	Staff      crm.Staff
 	SignedIn   bool
+	Desk       bool // an operator or supervisor: the inbox and the availability switch
 	Supervisor bool
+	Editor     bool // a knowledge editor: the knowledge base's sources
+	Answers    bool // may read the assistant's answers
+	Home       string
 	Available  bool
 	CSRF       string
 	Flash      *flash
@@ -105,9 +110,15 @@ func (c *Console) newLayout(w http.ResponseWriter, r *http.Request, rq *request,
 	l := layout{
 		Lang: rq.lang, Title: title, Nav: nav, PageKind: kind,
 		Tenant: rq.tenant, Staff: rq.staff, SignedIn: rq.signedIn(), Supervisor: rq.isSupervisor(),
-		CSRF: rq.csrf, Flash: c.takeFlash(w, r), Here: here(r),
+		CSRF: rq.csrf, Flash: c.takeFlash(w, r), Here: here(r), Home: homeOf(rq.actor()),
 	}
-	if l.SignedIn && rq.actor().Has(crm.RoleOperator, crm.RoleSupervisor) {
+	if l.SignedIn {
+		a := rq.actor()
+		l.Desk = a.Has(crm.RoleOperator, crm.RoleSupervisor)
+		l.Editor = a.Has(crm.RoleKnowledgeEditor)
+		l.Answers = a.Has(crm.RoleKnowledgeEditor, crm.RoleSupervisor)
+	}
+	if l.Desk {
 		av, err := c.store.StaffAvailability(r.Context(), rq.staff.TenantID, rq.staff.ID)
 		l.Available = err == nil && av == crm.Available
 	}
@@ -119,6 +130,16 @@ func (c *Console) newLayout(w http.ResponseWriter, r *http.Request, rq *request,
 			Current: code == rq.lang})
 	}
 	return l
+}
+
+// homeOf is the console's first page for a staff member: the inbox for
+// operators and supervisors, the knowledge base for knowledge editors. Others
+// (communication staff) have no page yet: the inbox says so.
+func homeOf(a crm.Actor) string {
+	if !a.Has(crm.RoleOperator, crm.RoleSupervisor) && a.Has(crm.RoleKnowledgeEditor) {
+		return knowledgePath
+	}
+	return "/console"
 }
 
 // here is the request's path and query without the language, to come back to.
@@ -161,6 +182,20 @@ func funcs(lang string) template.FuncMap {
 		"consentChannel": func(ch string) string { return texts.T(lang, "consent_channel."+ch) },
 		"purpose":        func(p string) string { return texts.T(lang, "purpose."+p) },
 		"availability":   func(a crm.Availability) string { return texts.T(lang, "availability."+string(a)) },
+		"answerKind":     func(k string) string { return texts.T(lang, "answer.kind."+k) },
+		"sourceFormat":   func(f knowledge.Format) string { return texts.T(lang, "source.format."+string(f)) },
+		"number":         func(n int) string { return formatInt(lang, n) },
+		"score": func(x float64) string {
+			s := strconv.FormatFloat(x, 'f', 4, 64)
+			if lang == "it" {
+				s = strings.Replace(s, ".", ",", 1)
+			}
+			return s
+		},
+		"share": func(x float64) string {
+			// A confidence, between 0 and 1, as a percentage.
+			return strconv.Itoa(int(math.Round(100*x))) + "%"
+		},
 		"percent": func(n, of int) int {
 			if of <= 0 {
 				return 0
@@ -277,6 +312,27 @@ func formatEuro(lang string, cents int64) string {
 		b.WriteRune(r)
 	}
 	return fmt.Sprintf("%s€%s%s%s%02d", sign, space, b.String(), decimal, cents%100)
+}
+
+// formatInt writes a count with the thousands separator of the language.
+func formatInt(lang string, n int) string {
+	digits := strconv.Itoa(n)
+	sign := ""
+	if n < 0 {
+		sign, digits = "-", digits[1:]
+	}
+	sep := "."
+	if lang != "it" {
+		sep = ","
+	}
+	var b strings.Builder
+	for i, r := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(r)
+	}
+	return sign + b.String()
 }
 
 func formatBytes(lang string, n int64) string {

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -18,11 +20,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialogo-pa/dialogo/crm"
 	"github.com/dialogo-pa/dialogo/internal/testdb"
+	"github.com/dialogo-pa/dialogo/knowledge"
 	"github.com/dialogo-pa/dialogo/web"
 	"github.com/dialogo-pa/dialogo/web/console"
 )
@@ -39,6 +43,7 @@ const comuneDiMilano = "01199250158"
 type env struct {
 	t     *testing.T
 	ctx   context.Context
+	pool  *pgxpool.Pool
 	store *crm.Store
 	hub   *crm.Hub
 	url   string
@@ -72,16 +77,28 @@ func sharedHub(t *testing.T) *crm.Hub {
 
 func setup(t *testing.T) *env {
 	t.Helper()
+	return setupWith(t, func(cfg *console.Config) {
+		// The tests' pages are served on loopback, which the console's own
+		// client refuses to fetch.
+		cfg.KnowledgeClient = &http.Client{Timeout: 10 * time.Second}
+	})
+}
+
+// setupWith is setup with the console's configuration changed by configure.
+func setupWith(t *testing.T, configure func(*console.Config)) *env {
+	t.Helper()
 	pool := testdb.New(t)
 	store := crm.NewStore(pool)
 	hub := sharedHub(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cons := console.New(console.Config{Store: store, Hub: hub, Logger: logger})
+	cfg := console.Config{Store: store, Hub: hub, Logger: logger, Pool: pool, Embedder: knowledge.LocalEmbedder{}}
+	configure(&cfg)
+	cons := console.New(cfg)
 	srv := web.New(web.Config{Store: store, Pool: pool, Logger: logger, Registry: prometheus.NewRegistry(),
 		Areas: []web.Area{cons}})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	e := &env{t: t, ctx: t.Context(), store: store, hub: hub, url: ts.URL}
+	e := &env{t: t, ctx: t.Context(), pool: pool, store: store, hub: hub, url: ts.URL}
 	e.tenant, e.team, e.staff = e.newTenant("")
 	return e
 }
@@ -252,6 +269,35 @@ func (c *client) do(req *http.Request) *response {
 		c.csrf = m[1]
 	}
 	return r
+}
+
+// postMultipart posts a form with one file, and the session's CSRF token.
+func (c *client) postMultipart(path, field, filename string, content []byte, fields url.Values) *response {
+	c.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	if fields == nil {
+		fields = url.Values{}
+	}
+	if !fields.Has("csrf") {
+		fields.Set("csrf", c.csrf)
+	}
+	for k, vs := range fields {
+		for _, v := range vs {
+			require.NoError(c.t, mw.WriteField(k, v))
+		}
+	}
+	if field != "" {
+		fw, err := mw.CreateFormFile(field, filename)
+		require.NoError(c.t, err)
+		_, err = fw.Write(content)
+		require.NoError(c.t, err)
+	}
+	require.NoError(c.t, mw.Close())
+	req, err := http.NewRequest(http.MethodPost, c.env.url+path, &body)
+	require.NoError(c.t, err)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return c.do(req)
 }
 
 func (c *client) get(path string, headers ...string) *response {

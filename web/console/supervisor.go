@@ -30,8 +30,9 @@ type statsView struct {
 	UpdatedAt time.Time
 }
 
-// chart is a horizontal bar chart of the queue lengths, drawn as inline SVG.
-// It is decorative: the table next to it holds the same numbers.
+// chart is a horizontal bar chart, drawn as inline SVG: the queue lengths of
+// the supervisor's page, the assistant's answers by kind. It is decorative:
+// a table next to it holds the same numbers.
 type chart struct {
 	Width, Height int
 	Bars          []bar
@@ -45,6 +46,12 @@ type bar struct {
 	Zero, Overflow bool
 }
 
+// chartItem is a bar to draw: a label and its number.
+type chartItem struct {
+	Label string
+	Value int
+}
+
 // Chart geometry, in SVG user units.
 const (
 	chartWidth  = 560
@@ -55,23 +62,32 @@ const (
 )
 
 func newChart(teams []crm.TeamQueueStats) chart {
-	most := 1
-	for _, t := range teams {
-		most = max(most, t.Queued)
-	}
-	c := chart{Width: chartWidth, Height: max(1, len(teams)) * chartRow}
+	items := make([]chartItem, len(teams))
 	for i, t := range teams {
-		w := t.Queued * chartBarMax / most
-		if t.Queued > 0 {
+		items[i] = chartItem{Label: t.TeamName, Value: t.Queued}
+	}
+	return newBarChart(items)
+}
+
+// newBarChart lays out a bar per item, the longest for the largest value.
+func newBarChart(items []chartItem) chart {
+	most := 1
+	for _, it := range items {
+		most = max(most, it.Value)
+	}
+	c := chart{Width: chartWidth, Height: max(1, len(items)) * chartRow}
+	for i, it := range items {
+		w := it.Value * chartBarMax / most
+		if it.Value > 0 {
 			w = max(w, 3)
 		}
-		label := t.TeamName
+		label := it.Label
 		if r := []rune(label); len(r) > 26 {
 			label = string(r[:25]) + "…"
 		}
 		c.Bars = append(c.Bars, bar{
-			Label: label, Value: t.Queued, Y: i*chartRow + (chartRow-chartBarH)/2, Width: w,
-			TextY: i*chartRow + chartRow/2 + 5, ValueX: chartLabelW + w + 8, Zero: t.Queued == 0,
+			Label: label, Value: it.Value, Y: i*chartRow + (chartRow-chartBarH)/2, Width: w,
+			TextY: i*chartRow + chartRow/2 + 5, ValueX: chartLabelW + w + 8, Zero: it.Value == 0,
 		})
 	}
 	return c

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialogo-pa/dialogo/crm"
+	"github.com/dialogo-pa/dialogo/knowledge"
 )
 
 func TestCatalogueHasEveryTextInBothLanguages(t *testing.T) {
@@ -57,6 +58,19 @@ func TestCatalogueNamesEveryValueShown(t *testing.T) {
 		keys = append(keys, "consent_channel."+ch)
 	}
 	keys = append(keys, "purpose."+crm.PurposeService, "purpose."+crm.PurposeInformation)
+	for _, k := range []string{crm.AnswerKnowledge, crm.AnswerUnknown, crm.AnswerPersonal, crm.AnswerLogin,
+		crm.AnswerHandoff, crm.AnswerGreeting, crm.AnswerThanks} {
+		keys = append(keys, "answer.kind."+k)
+	}
+	for _, r := range []string{crm.HandoffRequested, crm.HandoffFailures, crm.HandoffDistress, crm.HandoffPersonal} {
+		keys = append(keys, "handoff.reason."+r)
+	}
+	for _, f := range []knowledge.Format{knowledge.Markdown, knowledge.Text, knowledge.HTML, knowledge.PDF} {
+		keys = append(keys, "source.format."+string(f))
+	}
+	for _, o := range []knowledge.Outcome{knowledge.Added, knowledge.Replaced, knowledge.Unchanged} {
+		keys = append(keys, "upload.done."+o.String(), "urls.outcome."+o.String())
+	}
 	for _, k := range keys {
 		require.Contains(t, texts, k)
 	}
