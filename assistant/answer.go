@@ -26,8 +26,15 @@ const maxQuote = 900
 type candidate struct {
 	knowledge.Result
 	coverage   float64
+	similarity float64 // cosine similarity to the question, by the local embedder
 	confidence float64
 }
+
+// fit is how well a passage answers the question, uncapped: it chooses the
+// passage to quote among the best ranked, where the confidence, capped at 1,
+// often cannot tell them apart (the page's introduction and its "Quanto
+// costa" section both mention the card).
+func (c candidate) fit() float64 { return 0.6*c.coverage + 1.2*c.similarity }
 
 // coverage is the share of the question's content words (stemmed) that the
 // passage, with its title and section, contains. A word matches another when
@@ -88,6 +95,42 @@ const (
 	unknownPenalty = 0.1
 	unknownMinLen  = 7
 )
+
+// sectionBonus favours, within a page, the section whose heading answers the
+// kind of question asked.
+const sectionBonus = 0.4
+
+// A questionType pairs a kind of question with the headings of the sections
+// that answer it. Italian public-service pages follow the AGID service card
+// ("scheda servizio"): A chi è rivolto, Come fare, Cosa serve, Tempi e
+// scadenze, Quanto costa, Contatti.
+type questionType struct {
+	question, section *regexp.Regexp
+}
+
+var questionTypes = []questionType{
+	{patterns(` quanto cost`, ` cost[oai] `, ` tariff`, ` prezz`, ` quanto si paga `, ` quanto pago `, ` how much `, ` fee `),
+		patterns(` cost`, ` tariff`, ` prezz`, ` quanto `)},
+	{patterns(` cosa serve `, ` cosa servono `, ` documenti `, ` cosa (devo|bisogna) portare `, ` what do i need `, ` documents `),
+		patterns(` cosa serv`, ` document`, ` requisit`)},
+	{patterns(` quando `, ` entro `, ` quanto tempo `, ` tempi `, ` scadenz`, ` when `, ` how long `, ` deadline`),
+		patterns(` tempi `, ` scadenz`, ` quando `, ` durata `)},
+	{patterns(` chi puo `, ` chi ha diritto `, ` a chi `, ` who `), patterns(` a chi `, ` chi `, ` requisit`)},
+	{patterns(` dove `, ` orari`, ` contatt`, ` telefono `, ` where `, ` hours `, ` contact`), patterns(` contatt`, ` dove `, ` orari`, ` sportell`)},
+	{patterns(`^ come `, ` come (si|faccio|posso|fare|richied|presento|ottengo|chiedo|pago|prenoto)`, ` how `),
+		patterns(` come `, ` procedur`)},
+}
+
+// questionKind returns the type of a question, or nil.
+func questionKind(question string) *questionType {
+	n := normalize(question)
+	for i := range questionTypes {
+		if questionTypes[i].question.MatchString(n) {
+			return &questionTypes[i]
+		}
+	}
+	return nil
+}
 
 // retrieval is what the assistant found for a question.
 type retrieval struct {
@@ -157,7 +200,8 @@ func (a *Assistant) retrieve(ctx context.Context, tenantID int64, lang, question
 	}
 	for i := range r.candidates {
 		c := &r.candidates[i]
-		c.confidence = confidence(c.coverage, cosine(qv, dvs[i]))
+		c.similarity = cosine(qv, dvs[i])
+		c.confidence = confidence(c.coverage, c.similarity)
 	}
 	// A question about something the base never mentions ("autobus",
 	// "passaporto") is outside it, however well its other words match.
@@ -175,14 +219,21 @@ func (a *Assistant) retrieve(ctx context.Context, tenantID int64, lang, question
 	for i := range r.candidates {
 		r.candidates[i].confidence = max(0, r.candidates[i].confidence-unknownPenalty*float64(len(unknown)))
 	}
-	// The fused ranking decides, unless a passage just below it is clearly
-	// more likely to answer.
+	// The fused ranking chooses the page; within it, the passage that fits
+	// the question best, its kind of question matching the section's
+	// heading ("Quanto costa?" the section "Quanto costa").
+	kind := questionKind(query)
+	bestFit := 0.0
 	for i, c := range r.candidates {
-		if i >= 3 {
-			break
+		if c.SourceName != r.candidates[0].SourceName || c.TenantID != r.candidates[0].TenantID {
+			continue
 		}
-		if r.best < 0 || c.confidence >= r.candidates[r.best].confidence+0.2 {
-			r.best = i
+		fit := c.fit()
+		if kind != nil && kind.section.MatchString(normalize(c.SectionPath)) {
+			fit += sectionBonus
+		}
+		if r.best < 0 || fit > bestFit+0.05 {
+			r.best, bestFit = i, fit
 		}
 	}
 	r.confidence = r.candidates[r.best].confidence
@@ -245,11 +296,15 @@ func quote(question []string, text string) string {
 	return q
 }
 
-// quoted prefixes every line with "> ".
+// quoted prefixes every line with "> " (a line the page itself quotes
+// stays one level deep).
 func quoted(text string) string {
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
-		lines[i] = strings.TrimRight("> "+l, " ")
+		if !strings.HasPrefix(l, ">") {
+			l = "> " + l
+		}
+		lines[i] = strings.TrimRight(l, " ")
 	}
 	return strings.Join(lines, "\n")
 }
