@@ -30,8 +30,9 @@ type site struct {
 	workers []func(context.Context) error
 }
 
-// newSite builds the site. The hub must run (site.run) for the chat and the
-// console to get live events.
+// newSite builds the site. The hub must run (hub.Run) for the chat and the
+// console to get live events, and the workers for replies to be delivered
+// and the assistant to answer.
 func newSite(ctx context.Context, env *environment, db *database, reg *prometheus.Registry) (*site, error) {
 	store := crm.NewStore(db.pool)
 	hub := crm.NewHub(db.pool, env.log)
