@@ -126,27 +126,12 @@ const PollEvery = 5 * time.Second
 // Run answers conversations until ctx ends. Any number of instances may run
 // one: a conversation is claimed by one of them at a time.
 func (a *Assistant) Run(ctx context.Context) error {
-	wake := make(chan struct{}, 1)
+	var wake <-chan struct{} // nil without a hub: it only polls
 	if a.cfg.Hub != nil {
-		go func() {
-			for ctx.Err() == nil {
-				sub := a.cfg.Hub.Subscribe(func(e crm.Event) bool {
-					return (e.Kind == crm.EventMessage && !e.Private) ||
-						(e.Kind == crm.EventConversation && e.Status == string(crm.StatusAssistant))
-				}, 256)
-				for range sub.C {
-					select {
-					case wake <- struct{}{}:
-					default:
-					}
-				}
-				sub.Close()
-				select {
-				case <-ctx.Done():
-				case <-time.After(time.Second):
-				}
-			}
-		}()
+		wake = a.cfg.Hub.Wake(ctx, func(e crm.Event) bool {
+			return (e.Kind == crm.EventMessage && !e.Private) ||
+				(e.Kind == crm.EventConversation && e.Status == string(crm.StatusAssistant))
+		})
 	}
 	tick := time.NewTicker(PollEvery)
 	defer tick.Stop()

@@ -39,28 +39,7 @@ func NewDispatcher(store *crm.Store, hub *crm.Hub, log *slog.Logger, adapters ..
 
 // Run delivers until ctx ends.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	wake := make(chan struct{}, 1)
-	go func() {
-		for ctx.Err() == nil {
-			sub := d.hub.Subscribe(func(e crm.Event) bool { return e.Kind == crm.EventMessage && !e.Private }, 256)
-			for range sub.C {
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			}
-			sub.Close()
-			// Cut off (or the hub stopped): sweep, then listen again.
-			select {
-			case wake <- struct{}{}:
-			default:
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-		}
-	}()
+	wake := d.hub.Wake(ctx, func(e crm.Event) bool { return e.Kind == crm.EventMessage && !e.Private })
 	tick := time.NewTicker(SweepEvery)
 	defer tick.Stop()
 	for {

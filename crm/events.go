@@ -119,6 +119,38 @@ func (h *Hub) remove(s *Subscription) {
 	}
 }
 
+// Wake returns a channel that receives a signal (coalesced: at most one
+// pending) for every event the filter accepts, until ctx ends; also when the
+// hub cut the subscription off (a slow reader, the hub restarting), since
+// events may have been missed: a worker woken by it looks for work in the
+// database, never in the events.
+func (h *Hub) Wake(ctx context.Context, filter func(Event) bool) <-chan struct{} {
+	wake := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	go func() {
+		for ctx.Err() == nil {
+			sub := h.Subscribe(filter, 256)
+			stop := context.AfterFunc(ctx, sub.Close)
+			for range sub.C {
+				signal()
+			}
+			stop()
+			sub.Close()
+			signal()
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	return wake
+}
+
 // Ready is closed once the hub listens: events committed after it are received.
 func (h *Hub) Ready() <-chan struct{} { return h.ready }
 
