@@ -199,6 +199,7 @@ func TestHandBack(t *testing.T) {
 	tn := e.newTenant("handback")
 	operator := tn.staff[crm.RoleOperator]
 	op := e.login(operator)
+	require.NoError(t, e.store.SetAssistantSettings(t.Context(), crm.SystemActor(tn.ID), crm.AssistantSettings{Enabled: true}))
 	conv := e.citizenWrites(tn, visitor("Alda Merini"), "Grazie, ho risolto").Message.ConversationID
 	base := "/api/v1/conversations/" + id(conv)
 	require.Equal(t, http.StatusOK, op.do("POST", base+"/assign", map[string]any{"assignee_id": operator.ID}).status)

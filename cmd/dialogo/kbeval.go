@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/dialogo-pa/dialogo/assistant"
 	"github.com/dialogo-pa/dialogo/crm"
 	"github.com/dialogo-pa/dialogo/knowledge"
 	"github.com/dialogo-pa/dialogo/knowledge/demo"
@@ -34,8 +35,9 @@ const throwawayFiscalCode = "01199250158"
 // kbEvalReport is what kb eval prints with --json.
 type kbEvalReport struct {
 	knowledge.EvalReport
-	Tenant  string         `json:"tenant"`
-	Latency *latencyReport `json:"latency,omitempty"`
+	Tenant    string               `json:"tenant"`
+	Assistant assistant.EvalReport `json:"assistant"`
+	Latency   *latencyReport       `json:"latency,omitempty"`
 }
 
 type latencyReport struct {
@@ -112,6 +114,12 @@ func runKBEval(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	out := kbEvalReport{EvalReport: rep, Tenant: tenant.Slug}
+	// The assistant's decision: answer from the best passage, or say it
+	// does not know.
+	asst := assistant.New(assistant.Config{Store: store, Pool: db.pool, Embedder: emb, Log: env.log})
+	if out.Assistant, err = asst.Evaluate(ctx, tenant.ID, qs); err != nil {
+		return err
+	}
 	if *latencyN > 0 {
 		lat, err := measureLatency(ctx, db.pool, env, emb, qs, *latencyN)
 		if err != nil {
@@ -141,6 +149,11 @@ func printEval(w io.Writer, r kbEvalReport) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	a := r.Assistant
+	fmt.Fprintf(w, "\nassistant (threshold %.2f): answerable %d: from an expected page %d, from another %d, \"non lo so\" %d;"+
+		" outside the base %d: answered %d; decision p50 %.1f ms, p95 %.1f ms\n",
+		assistant.DefaultMinConfidence, a.Answerable, a.AnsweredRight, a.AnsweredWrong, a.Abstained,
+		a.Unanswerable, a.UnanswerableAnswered, float64(a.DecisionP50.Microseconds())/1000, float64(a.DecisionP95.Microseconds())/1000)
 	if l := r.Latency; l != nil {
 		fmt.Fprintf(w, "\nlatency over %d synthetic chunks (built in %.0fs), %d queries:\n", l.Chunks, l.BuildSeconds, l.Queries)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -173,12 +173,13 @@ func TestAnswersPageShowsWhyTheAssistantAnswered(t *testing.T) {
 	require.Contains(t, page.body, `data-chunk="7102">7102<`)
 	require.Contains(t, page.body, "0,0328")
 	require.Regexp(t, `(?s)TARI - Tassa sui rifiuti.*?<strong>sì</strong>.*?Mensa scolastica.*?<td>no</td>`, page.body)
-	// The answer from the fascicolo: the question, never the answer.
-	require.Contains(t, page.body, "Quando scade il mio avviso della mensa?")
+	// The answer from the fascicolo: neither the question nor the answer.
+	require.NotContains(t, page.body, "Quando scade il mio avviso della mensa?")
+	require.Contains(t, page.body, "Domanda del cittadino sui propri dati (non mostrata)")
 	require.NotContains(t, page.body, "1.234,56")
 	require.Contains(t, page.body, "Risposta basata sul fascicolo del cittadino")
 	// Newest first.
-	require.Less(t, regexp.MustCompile(`avviso della mensa`).FindStringIndex(page.body)[0],
+	require.Less(t, regexp.MustCompile(`sui propri dati`).FindStringIndex(page.body)[0],
 		regexp.MustCompile(`Quando si paga la TARI`).FindStringIndex(page.body)[0])
 	// The week's figures, as a table.
 	require.Regexp(t, `(?s)<th scope="row">Dalla base di conoscenza</th>\s*<td class="text-end">1</td>`, page.body)

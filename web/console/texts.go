@@ -347,6 +347,7 @@ var texts = i18n.Catalog{
 	"answers.list":                {"it": "Risposte", "en": "Answers"},
 	"answers.empty":               {"it": "Nessuna risposta con questi filtri.", "en": "No answers with these filters."},
 	"answers.question":            {"it": "Domanda", "en": "Question"},
+	"answers.question_hidden":     {"it": "Domanda del cittadino sui propri dati (non mostrata)", "en": "The citizen's question about their own data (not shown)"},
 	"answers.answer":              {"it": "Risposta", "en": "Answer"},
 	"answers.personal_hidden":     {"it": "Risposta basata sul fascicolo del cittadino: non è mostrata fuori dalla conversazione.", "en": "An answer from the citizen's fascicolo: it is not shown outside the conversation."},
 	"answers.confidence":          {"it": "Confidenza", "en": "Confidence"},
