@@ -124,6 +124,9 @@ func runIngestBench(ctx context.Context, env *environment, args []string) error 
 	defer admin.close(env.log)
 	scratch, err := createScratchDatabase(ctx, env, admin, int32(o.workers)+1)
 	if err != nil {
+		if ctx.Err() != nil { // interrupted while the database was being made (and was dropped)
+			return errors.New("bench ingest: interrupted")
+		}
 		return fmt.Errorf("bench ingest: %w", err)
 	}
 	defer scratch.drop(env)
