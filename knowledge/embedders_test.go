@@ -12,8 +12,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/dialogo-pa/dialogo/internal/testdb"
 )
 
 // fakeOpenAI speaks the OpenAI embeddings API (POST {base}/embeddings), as
@@ -196,35 +194,4 @@ func TestIndexNamesAreSafeAndDistinct(t *testing.T) {
 	require.LessOrEqual(t, len(long), 63, "PostgreSQL's limit")
 	require.NotEqual(t, indexName("ollama:bge-m3"), indexName("ollama:bge_m3"))
 	require.NotEqual(t, indexName("A"), indexName("a"))
-}
-
-// TestSearchUsesTheEmbeddersIndex checks that the vector side of Search's
-// query matches the partial expression index of its embedder: the same cast,
-// a predicate the planner can prove, also with a generic plan.
-func TestSearchUsesTheEmbeddersIndex(t *testing.T) {
-	t.Parallel()
-	pool := testdb.New(t)
-	ctx := t.Context()
-	for _, e := range []embedderInfo{{name: LocalName, dims: LocalDimensions}} {
-		tx, err := pool.Begin(ctx)
-		require.NoError(t, err)
-		defer tx.Rollback(ctx)
-		// Only the HNSW index gives the order without a sort.
-		for _, off := range []string{"enable_seqscan", "enable_bitmapscan", "enable_sort"} {
-			_, err = tx.Exec(ctx, `SET LOCAL `+off+` = off`)
-			require.NoError(t, err)
-		}
-		_, err = tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`)
-		require.NoError(t, err)
-		rows, err := tx.Query(ctx, `EXPLAIN `+vectorSQL(e, "$3"), []int64{1, 2}, vectorLiteral(make([]float32, e.dims)), 10)
-		require.NoError(t, err)
-		var plan strings.Builder
-		for rows.Next() {
-			var line string
-			require.NoError(t, rows.Scan(&line))
-			plan.WriteString(line + "\n")
-		}
-		require.NoError(t, rows.Err())
-		require.Contains(t, plan.String(), "Index Scan using "+indexName(e.name), plan.String())
-	}
 }

@@ -66,12 +66,11 @@ const (
 // their ranks say which are more relevant. The tenant's own answers come
 // first: an own chunk whose similarity to the question is at least
 // OwnAnswerSimilarity times the best result's counts as an answer, and goes
-// before the shared results (the own ones keep their order). So when both
-// bases answer a question, the Comune's own passage comes first; when only
-// the shared base does, the own chunks are not near enough to the question and
-// the shared answer leads. Reciprocal rank fusion alone could not tell the two
-// cases apart: ranks say which chunk is better, not by how much. Score stays
-// the fused score.
+// before the shared results. So when both bases answer a question, the
+// Comune's own passage comes first; when only the shared base does, the own
+// chunks are not near enough to the question and the shared answer leads.
+// Reciprocal rank fusion alone could not tell the two cases apart: ranks say
+// which chunk is better, not by how much. Score stays the fused score.
 func Search(ctx context.Context, pool *pgxpool.Pool, emb Embedder, tenantID int64, query string, k int) ([]Result, error) {
 	if k <= 0 || strings.TrimSpace(query) == "" {
 		return nil, nil
@@ -92,19 +91,19 @@ func Search(ctx context.Context, pool *pgxpool.Pool, emb Embedder, tenantID int6
 		// HNSW filters by tenant after the index scan: without an iterative scan,
 		// a small tenant sharing the table with large ones would get fewer than
 		// k nearest chunks, or none (pgvector 0.8).
-		if _, err := tx.Exec(ctx, `SET LOCAL hnsw.iterative_scan = strict_order`); err != nil {
-			return err
-		}
 		var tenants []int64
-		rows, err := tx.Query(ctx, `SELECT $1::bigint UNION SELECT id FROM tenants WHERE knowledge_shared`, tenantID)
-		if err == nil {
-			tenants, err = pgx.CollectRows(rows, pgx.RowTo[int64])
-		}
+		err := tx.QueryRow(ctx, `
+			SELECT ARRAY(SELECT $1::bigint UNION SELECT id FROM tenants WHERE knowledge_shared)
+			  FROM set_config('hnsw.iterative_scan', 'strict_order', true)`, tenantID).Scan(&tenants)
 		if err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, searchSQL(e), tenants, vectorLiteral(vec), query, k, rrfK,
-			tenantID, looseBudget, textCandidates, OwnAnswerSimilarity)
+		loose, err := looseQuery(ctx, tx, tenants, query)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, searchSQL(e), tenants, vectorLiteral(vec), query, k, rrfK,
+			tenantID, loose, textCandidates, OwnAnswerSimilarity)
 		if err != nil {
 			return err
 		}
@@ -138,9 +137,9 @@ func SetShared(ctx context.Context, pool *pgxpool.Pool, tenantID int64, shared b
 
 // vectorSQL is the vector side of Search: the chunks nearest to the query
 // vector ($2) among the embedder's chunks of the tenants $1, as many as the
-// parameter limit says. The embedder's
-// name and width are literals, so that the planner matches the embedder's
-// partial expression index, also in a generic plan.
+// parameter limit says. The embedder's name and width are literals, so that
+// the planner matches the embedder's partial expression index, also in a
+// generic plan.
 func vectorSQL(e embedderInfo, limit string) string {
 	distance := `embedding::` + e.castType() + ` <=> $2::` + e.castType()
 	return `SELECT id, tenant_id, ` + distance + ` AS distance
@@ -150,9 +149,47 @@ func vectorSQL(e embedderInfo, limit string) string {
 	         LIMIT ` + limit
 }
 
+// looseQuery returns the OR of the question's lexemes that the full-text
+// side matches when too few chunks have all of them, in tsquery syntax ("" for
+// none). When the tenants searched have at most looseBudget chunks, it is all
+// of them, as in a plain OR: there are few chunks to rank. Otherwise the
+// lexemes join it rarest first while the chunks estimated to contain them add
+// up to at most looseBudget. The estimate is a lexeme's share of all chunks,
+// from the planner's statistics on tsv (the most common lexemes and their
+// frequencies, kept by ANALYZE; a lexeme missing from them is at most as
+// common as the least common of them), times the table's rows: it is the
+// whole table that GIN and the heap visits go through, whatever the tenant.
+// Very common words match too much to tell passages apart; they still count
+// in the AND and in the ranking. Without statistics (a table never analysed)
+// every lexeme joins.
+func looseQuery(ctx context.Context, tx pgx.Tx, tenants []int64, question string) (string, error) {
+	var q string
+	err := tx.QueryRow(ctx, `
+		WITH common AS MATERIALIZED (
+			-- After the shares of the lexemes come the least and the greatest.
+			SELECT s.most_common_elems::text::text[] AS lexemes, s.most_common_elem_freqs AS shares,
+			       s.most_common_elem_freqs[cardinality(s.most_common_elem_freqs) - 1] AS rarest
+			  FROM pg_stats s
+			 WHERE s.schemaname = current_schema() AND s.tablename = 'knowledge_chunks' AND s.attname = 'tsv'
+		), scope AS MATERIALIZED (
+			SELECT count(*) > $3 AS large
+			  FROM (SELECT 1 FROM knowledge_chunks WHERE tenant_id = ANY($1) LIMIT $3 + 1) AS s
+		), estimates AS (
+			SELECT l.lexeme,
+			       coalesce(c.shares[array_position(c.lexemes, l.lexeme)], c.rarest, 0)
+			         * greatest((SELECT reltuples FROM pg_class WHERE oid = 'knowledge_chunks'::regclass), 0) AS chunks
+			  FROM unnest(tsvector_to_array(to_tsvector('italian', $2))) AS l(lexeme)
+			  LEFT JOIN common c ON true
+		)
+		SELECT coalesce(string_agg(quote_literal(lexeme), ' | ' ORDER BY lexeme), '')
+		  FROM (SELECT lexeme, sum(chunks) OVER (ORDER BY chunks, lexeme) AS running FROM estimates) AS e
+		 WHERE running <= $3 OR NOT (SELECT large FROM scope)`, tenants, question, looseBudget).Scan(&q)
+	return q, err
+}
+
 // searchSQL is Search's query: $1 tenant ids, $2 query vector, $3 question,
-// $4 k, $5 rrfK, $6 the searching tenant, $7 looseBudget, $8 textCandidates,
-// $9 OwnAnswerSimilarity.
+// $4 k, $5 rrfK, $6 the searching tenant, $7 the loose query (looseQuery),
+// $8 textCandidates, $9 OwnAnswerSimilarity.
 //
 // The full-text side is built to stay cheap on a large base. Ranking every
 // chunk that has any word of the question, as a plain OR does, costs a heap
@@ -160,16 +197,12 @@ func vectorSQL(e embedderInfo, limit string) string {
 // OR matched 40% of them and took half a second. So it ranks:
 //   - the chunks with all the words (websearch_to_tsquery, an AND), which GIN
 //     finds fast however common the words are, up to textCandidates;
-//   - only when those are fewer than k, the chunks with some of the rarer
-//     words: the words join the OR rarest first while the chunks estimated to
-//     contain them (from the planner's statistics on tsv, the most common
-//     lexemes and their frequencies, kept by ANALYZE) add up to at most
-//     looseBudget. Very common words match too much to tell passages apart;
-//     they still count in the ranking and in the AND. Without statistics
-//     (a table never analysed) every word joins. Also up to textCandidates.
+//   - only when those are fewer than k, the chunks with some of the words
+//     that looseQuery keeps (all of them on a small base; the rarer ones on a
+//     large one), also up to textCandidates.
 //
-// The ranking is the one of a plain OR on a small base: all-word matches
-// first, then ts_rank_cd against the OR of all the words.
+// Either way the ranking is that of a plain OR: all-word matches first, then
+// ts_rank_cd against the OR of all the words.
 func searchSQL(e embedderInfo) string {
 	return `
 		WITH vector_hits AS (
@@ -183,25 +216,8 @@ func searchSQL(e embedderInfo) string {
 			           SELECT quote_literal(lexeme) FROM unnest(query.lexemes) AS lexeme), ' | '), '')::tsquery,
 			       ''::tsquery) AS q
 			  FROM query
-		), common AS MATERIALIZED (
-			-- The most common lexemes and the share of chunks with each; a lexeme
-			-- missing from them is at most as common as the least common of them.
-			SELECT s.most_common_elems::text::text[] AS lexemes, s.most_common_elem_freqs AS shares,
-			       (SELECT min(x) FROM unnest(s.most_common_elem_freqs[1:cardinality(s.most_common_elems)]) AS x) AS rarest
-			  FROM pg_stats s
-			 WHERE s.schemaname = current_schema() AND s.tablename = 'knowledge_chunks' AND s.attname = 'tsv'
 		), selective AS MATERIALIZED (
-			SELECT coalesce(nullif(array_to_string(ARRAY(
-			           SELECT quote_literal(lexeme) FROM (
-			               SELECT lexeme, sum(chunks) OVER (ORDER BY chunks, lexeme) AS running
-			                 FROM (SELECT l.lexeme,
-			                              coalesce(c.shares[array_position(c.lexemes, l.lexeme)], c.rarest, 0)
-			                                * greatest((SELECT reltuples FROM pg_class WHERE oid = 'knowledge_chunks'::regclass), 0) AS chunks
-			                         FROM query CROSS JOIN unnest(query.lexemes) AS l(lexeme)
-			                         LEFT JOIN common c ON true) AS estimates
-			           ) AS e
-			          WHERE running <= $7), ' | '), '')::tsquery,
-			       ''::tsquery) AS q
+			SELECT coalesce(nullif($7, '')::tsquery, ''::tsquery) AS q
 		), strict_hits AS (
 			SELECT c.id, c.tenant_id, c.tsv
 			  FROM knowledge_chunks c, query
