@@ -78,10 +78,29 @@ func TestConfigIsCheckedAsAWhole(t *testing.T) {
 		{"DIALOGO_SECRET_KEY", "too-short"},
 		{"DIALOGO_OIDC_ISSUER", "https://id.example"},
 		{"DIALOGO_OIDC_ISSUER", "https://id.example", "DIALOGO_OIDC_CLIENT_ID", "c", "DIALOGO_OIDC_CLIENT_SECRET", "s"},
+		{"DIALOGO_LLM_PROVIDER", "chatgpt", "DIALOGO_LLM_MODEL", "m"},
+		{"DIALOGO_LLM_PROVIDER", "openai", "DIALOGO_LLM_MODEL", "m"},
+		{"DIALOGO_LLM_PROVIDER", "ollama", "DIALOGO_LLM_URL", "http://127.0.0.1:11434"},
+		{"DIALOGO_LLM_URL", "ftp://llm.example", "DIALOGO_LLM_PROVIDER", "openai", "DIALOGO_LLM_MODEL", "m"},
+		{"DIALOGO_LLM_PROVIDER", "", "DIALOGO_LLM_MODEL", "m"},
 	} {
 		_, err := configFromEnv(env(bad...))
 		require.ErrorContains(t, err, bad[0])
 	}
+
+	// The language model: none by default; a key is never repeated in errors.
+	require.Empty(t, cfg.LLMProvider)
+	cfg, err = configFromEnv(env("DIALOGO_LLM_PROVIDER", "ollama", "DIALOGO_LLM_MODEL", "llama3.1"))
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:11434", cfg.LLMURL, "Ollama's default address")
+	model, name, err := newLanguageModel(cfg)
+	require.NoError(t, err)
+	require.NotNil(t, model)
+	require.Equal(t, "ollama:llama3.1", name)
+	_, err = configFromEnv(env("DIALOGO_LLM_PROVIDER", "openai", "DIALOGO_LLM_MODEL", "m",
+		"DIALOGO_LLM_URL", "not a url", "DIALOGO_LLM_KEY", "sk-secret-key"))
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "sk-secret-key")
 }
 
 func TestMigrateIsSafeToRunTwice(t *testing.T) {
